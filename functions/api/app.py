@@ -1,0 +1,99 @@
+"""The Flask app factory. Gunicorn serves `functions.wsgi:app`; tests call `create_app(settings)`."""
+
+from __future__ import annotations
+
+import re
+
+import structlog
+from flask import Flask, Response, g, request
+from flask_cors import CORS
+from ulid import ULID
+
+from functions.api import errors
+from functions.api.docs import docs
+from functions.api.limits import install_rate_limits
+from functions.api.openapi import Api
+from functions.api.routes import api_keys, health, sessions
+from functions.api.wiring import Services
+from functions.config import Settings, get_settings
+from functions.core.errors import DomainError
+from functions.log import configure_logging, get_logger
+from functions.services.bootstrap import ensure_admin_key
+
+log = get_logger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class UnsupportedMediaType(DomainError):
+    status, code, default_message = 415, "UNSUPPORTED_MEDIA_TYPE", "Request body must be application/json"
+
+
+def _assign_request_id() -> None:
+    """Echo a sane X-Request-ID, else mint one; bind it to every log line of the request."""
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else str(ULID())
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+
+def _require_json_body() -> None:
+    """415 for a compressed body or a body that is not JSON (on the API routes that take one)."""
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in {"", "identity"}:
+        raise UnsupportedMediaType("Compressed request bodies are not accepted")
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+    if request.method in _BODY_METHODS and has_body and not request.is_json:
+        raise UnsupportedMediaType(details={"contentType": request.mimetype or None})
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault(
+        "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    )
+    return response
+
+
+def _seed_admin_key(services: Services) -> None:
+    try:
+        result = ensure_admin_key(services.settings, services.redis)
+    except DomainError as exc:  # Redis down at boot: keep serving (health says 503), seed later
+        log.warning("admin_key_seed_skipped", reason=exc.message)
+        return
+    if result.created:
+        log.info("admin_key_created", key_file=str(result.key_file))
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format.value)
+    app = Flask("openwa")
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.body_size_limit,
+        API_TITLE="OpenWA for Python",
+        API_VERSION="0.1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api" if settings.enable_swagger else None,
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep OpenWA's field order
+    wired = Services(settings)
+    app.extensions["openwa"] = wired
+    app.before_request(_assign_request_id)
+    install_rate_limits(app, settings)
+    app.before_request(_require_json_body)
+    app.after_request(_finish)
+    if settings.cors_origins:
+        CORS(app, origins=settings.cors_origins, expose_headers=["X-Request-ID", "Retry-After"])
+    api = Api(app)
+    for blueprint in (health.blp, sessions.blp, api_keys.blp):
+        api.register_blueprint(blueprint)
+    if settings.enable_swagger:
+        app.register_blueprint(docs)
+    errors.register_error_handlers(app)
+    _seed_admin_key(wired)
+    return app

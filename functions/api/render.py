@@ -1,0 +1,44 @@
+"""Domain records as OpenWA's wire shapes (camelCase, ISO-8601 timestamps, lowercase enums)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.core.clock import iso
+from functions.core.models import ApiKey
+from functions.services.sessions import SessionView
+
+
+def session_to_wire(view: SessionView) -> dict[str, Any]:
+    session = view.session
+    return {
+        "id": session.id,
+        "name": session.name,
+        "status": session.status.value,
+        "phone": session.phone,
+        "pushName": session.push_name,
+        "connectedAt": iso(session.connected_at),
+        "lastActive": iso(session.last_active_at),
+        "createdAt": iso(session.created_at),
+        "updatedAt": iso(session.updated_at),
+        "lastError": session.last_error,
+        "restriction": session.restriction,
+        "engineLoaded": view.engine_loaded,
+    }
+
+
+def api_key_to_wire(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "keyPrefix": key.key_prefix,
+        "role": key.role.label,
+        "allowedIps": key.allowed_ips,
+        "allowedSessions": key.allowed_sessions,
+        "isActive": key.is_active,
+        "expiresAt": iso(key.expires_at),
+        "lastUsedAt": iso(key.last_used_at),
+        "usageCount": key.usage_count,
+        "createdAt": iso(key.created_at),
+        "updatedAt": iso(key.updated_at),
+    }

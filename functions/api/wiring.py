@@ -1,0 +1,69 @@
+"""Per-process wiring: settings, the Redis client and the services, built once by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from flask import current_app
+from redis import Redis
+
+from functions.config import Settings
+from functions.crypto.envelope import Envelope, envelope_from_settings
+from functions.services.api_keys import ApiKeyService
+from functions.services.runner_commands import RunnerCommands
+from functions.services.sessions import SessionService
+from functions.state.api_keys import ApiKeyRepository
+from functions.state.audit import AuditLog
+from functions.state.connection import redis_from_settings
+from functions.state.keys import Keys
+from functions.state.sessions import SessionRepository
+from functions.state.webhooks import WebhookRepository
+from functions.storage import BlobStorage, build_storage
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need. Storage and encryption are built on first use."""
+
+    settings: Settings
+    redis: Redis = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.redis = redis_from_settings(self.settings)
+        self.keys = Keys(self.settings.redis_prefix)
+        self.session_repo = SessionRepository(self.redis, self.keys)
+        self.webhook_repo = WebhookRepository(self.redis, self.keys)
+        self.audit = AuditLog(
+            self.redis,
+            self.keys,
+            max_entries=self.settings.audit_max_entries,
+            retention_days=self.settings.audit_retention_days,
+        )
+        self.api_keys = ApiKeyService(
+            ApiKeyRepository(self.redis, self.keys), pepper=self.settings.api_key_pepper
+        )
+        self.runner_commands = RunnerCommands(
+            self.redis, self.keys.prefix, timeout_seconds=self.settings.runner_command_timeout_seconds
+        )
+        self.sessions = SessionService(
+            self.session_repo,
+            self.webhook_repo,
+            self.runner_commands,
+            delete_blobs=lambda prefix: self.storage.delete_prefix(prefix),
+            encrypt_secret=lambda text, context: self.envelope.encrypt_text(text, context=context.encode()),
+        )
+
+    @cached_property
+    def storage(self) -> BlobStorage:
+        return build_storage(self.settings)
+
+    @cached_property
+    def envelope(self) -> Envelope:
+        return envelope_from_settings(self.settings)
+
+
+def services() -> Services:
+    """The Services of the current Flask app."""
+    wired: Services = current_app.extensions["openwa"]
+    return wired

@@ -1,0 +1,220 @@
+"""`openwa up`: the whole gateway on one machine with nothing installed (DESIGN §1.6).
+
+Order: Redis (REDIS_URL, else a private redis-server in `<data>/redis`), local storage in `<data>`, the admin
+key, then the children from `child_specs()` (the API under gunicorn and the webhook worker); then it waits
+for `/api/health/ready` and prints "ready". Ctrl-C or SIGTERM stops everything it started, API and workers
+before Redis; a child that dies stops everything too, and `up` exits 1 naming it.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from functions.cli.processes import ChildExited, ChildSpec, StopRequested, Supervisor
+from functions.cli.redis_server import RedisLaunchError, start_redis
+from functions.config import Settings, environment_snapshot, load_settings
+from functions.queueing import WEBHOOKS_QUEUE
+
+READY_PATH = "/api/health/ready"
+DOCS_PATH = "/api/docs"
+INFRASTRUCTURE_WAVE = 0  # stopped last: everything else uses it
+SERVICE_WAVE = 1
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    """Command-line choices of `openwa up`; None means "from settings"."""
+
+    sandbox: bool = False
+    port: int | None = None
+    data_dir: Path | None = None
+    workers: int | None = None  # API (gunicorn) worker processes
+    webhook_workers: int = 1
+    ready_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class Console:
+    """Where `up` talks: `say` for progress (stdout), `warn` for problems (stderr)."""
+
+    say: Callable[[str], None]
+    warn: Callable[[str], None]
+
+
+class StartupError(Exception):
+    """Startup cannot go on; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class _AdminKey:
+    key_file: Path
+    key: str | None  # only when it was just created: it is printed once
+
+
+def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:
+    """The long-running children of `up`, in start order. Each later piece is one line here."""
+    openwa = [sys.executable, "-m", "functions.cli"]
+    api_args = ["--workers", str(options.workers)] if options.workers else []
+    specs = [ChildSpec("api", [*openwa, "api", *api_args], env, SERVICE_WAVE)]
+    for index in range(options.webhook_workers):
+        name = "webhook-worker" if index == 0 else f"webhook-worker-{index + 1}"
+        specs.append(ChildSpec(name, [*openwa, "worker", "--queues", WEBHOOKS_QUEUE], env, SERVICE_WAVE))
+    # The runner issue adds:  specs.append(ChildSpec("runner", [*openwa, "runner"], env, SERVICE_WAVE))
+    # The sandbox issue adds (and drops the refusal in `unavailable_options`):
+    #   if options.sandbox: specs.insert(0, ChildSpec("sandbox", [*openwa, "sandbox"], env, SERVICE_WAVE))
+    return specs
+
+
+def unavailable_options(options: UpOptions) -> str | None:
+    """Why `options` cannot run in this build, or None. Checked before anything starts."""
+    if options.sandbox:
+        return "the WhatsApp sandbox is not available in this build yet (`openwa sandbox` is not installed)"
+    return None
+
+
+def run_up(options: UpOptions, console: Console) -> int:
+    """Run everything until Ctrl-C/SIGTERM (exit 0) or a failure (exit 1). Raises SettingsError."""
+    settings = _settings_for(options)
+    refused = unavailable_options(options)
+    if refused:
+        console.warn(f"openwa: {refused}")
+        return 2
+    started = time.monotonic()
+    code = 0
+    with Supervisor(console.warn) as supervisor:
+        try:
+            _start_everything(settings, options, supervisor, console, started)
+            supervisor.run_until_stopped()
+        except StopRequested:
+            console.say("openwa: stopping (Ctrl-C again to hurry)")
+        except ChildExited as exc:
+            console.warn(f"openwa: {exc} unexpectedly; stopping everything")
+            code = 1
+        except (StartupError, RedisLaunchError) as exc:
+            console.warn(f"openwa: {exc}")
+            code = 1
+    console.say("openwa: stopped")
+    return code
+
+
+def _settings_for(options: UpOptions) -> Settings:
+    overrides: dict[str, object] = {}
+    if options.port is not None:
+        overrides["port"] = options.port
+    if options.data_dir is not None:
+        overrides["data_dir"] = options.data_dir
+    settings = load_settings(**overrides)
+    # Absolute, so children, Redis's --dir and the printed key path agree whatever their working directory.
+    return settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+
+
+def _start_everything(
+    settings: Settings, options: UpOptions, supervisor: Supervisor, console: Console, started: float
+) -> None:
+    _require_free_port(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = _with_redis(settings, supervisor, console)
+    admin = _prepare_state(settings)
+    env = environment_snapshot(settings)
+    for spec in child_specs(options, env):
+        supervisor.start(spec)
+    _wait_ready(_base_url(settings) + READY_PATH, supervisor, options.ready_timeout)
+    base = _base_url(settings)
+    console.say(f"openwa: API      {base}  (docs: {base}{DOCS_PATH})")
+    if admin.key:
+        console.say(f"openwa: admin key (shown once; also saved in {admin.key_file}): {admin.key}")
+    else:
+        console.say(f"openwa: admin key in {admin.key_file}")
+    console.say(f"openwa: ready in {time.monotonic() - started:.1f} s; press Ctrl-C to stop")
+
+
+def _with_redis(settings: Settings, supervisor: Supervisor, console: Console) -> Settings:
+    """Settings pointing at Redis: REDIS_URL as given, else a private server we start (and stop last)."""
+    if "redis_url" in settings.model_fields_set:
+        console.say(f"openwa: Redis    {_redacted(settings.redis_url)} (from REDIS_URL)")
+        return settings
+    directory = settings.data_dir / "redis"
+    server = start_redis(directory, poll=supervisor.check)
+    supervisor.adopt("redis", server.child, INFRASTRUCTURE_WAVE)
+    console.say(f"openwa: Redis    private redis-server on {server.host}:{server.port}, AOF in {directory}")
+    return settings.model_copy(update={"redis_url": server.url})
+
+
+def _prepare_state(settings: Settings) -> _AdminKey:
+    """Storage (creates the local encryption key once, before workers race for it) and the admin key."""
+    from redis.exceptions import RedisError
+
+    from functions.services.bootstrap import ensure_admin_key
+    from functions.state.connection import redis_from_settings
+    from functions.storage import build_storage
+
+    build_storage(settings)
+    conn = redis_from_settings(settings)
+    try:
+        result = ensure_admin_key(settings, conn)
+    except RedisError as exc:
+        raise StartupError(f"cannot use Redis at {_redacted(settings.redis_url)}: {exc}") from exc
+    finally:
+        conn.close()
+    return _AdminKey(result.key_file, result.key if result.created else None)
+
+
+def _require_free_port(settings: Settings) -> None:
+    # gunicorn would retry a taken port for 5 s and then exit; say it plainly instead.
+    family = socket.AF_INET6 if ":" in settings.bind_host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.bind_host, settings.port))
+        except OSError as exc:
+            in_use = exc.errno == errno.EADDRINUSE
+            reason = "is already in use" if in_use else f"cannot be bound ({exc.strerror})"
+            raise StartupError(f"PORT {settings.port} on {settings.bind_host} {reason}") from exc
+
+
+def _wait_ready(url: str, supervisor: Supervisor, timeout: float) -> None:
+    """Poll `url` until it answers 200, watching children (a dead one raises ChildExited)."""
+    deadline, last = time.monotonic() + timeout, "no answer"
+    while time.monotonic() < deadline:
+        supervisor.check()
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http URL
+                if response.status == 200:
+                    return
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            last = str(getattr(exc, "reason", exc))
+        supervisor.sleep(0.05)
+    raise StartupError(f"the API was not ready within {timeout:.0f} s ({READY_PATH}: {last})")
+
+
+def _display_host(settings: Settings) -> str:
+    host = settings.bind_host
+    if host in {"", "0.0.0.0", "::"}:  # noqa: S104 - comparing, not binding
+        return "127.0.0.1" if host != "::" else "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _base_url(settings: Settings) -> str:
+    return f"http://{_display_host(settings)}:{settings.port}"
+
+
+def _redacted(url: str) -> str:
+    """A Redis URL without its password, for printing."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return parts._replace(netloc=user + netloc).geturl()

@@ -1,0 +1,54 @@
+"""Gunicorn settings for the API, read from our settings: `gunicorn -c python:functions.cli.gunicorn_conf
+functions.wsgi:app` (what `openwa api` runs). Operators may add flags with `GUNICORN_CMD_ARGS`, which gunicorn
+applies after this file, e.g. `GUNICORN_CMD_ARGS="--access-logfile -"` to turn the access log on.
+
+Workers: `WEB_CONCURRENCY` (gunicorn's convention; `openwa api --workers` sets it), else one per usable CPU
+(2..8). Each runs `threads` request threads (gthread): handlers mostly wait on Redis, so threads give the
+concurrency and processes use the cores.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+from functions.config import Settings, get_settings
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may run on, at least 2 (one can restart while the other serves)."""
+    return min(max(len(os.sched_getaffinity(0)), 2), 8)
+
+
+def bind_address(settings: Settings) -> str:
+    host = settings.bind_host
+    return f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
+
+
+def forwarded_allow(settings: Settings) -> str:
+    """TRUSTED_PROXIES as gunicorn wants it (strict networks); empty trusts no peer's X-Forwarded-Proto."""
+    return ",".join(str(ipaddress.ip_network(item, strict=False)) for item in settings.trusted_proxies)
+
+
+_settings = get_settings()
+
+wsgi_app = "functions.wsgi:app"
+bind = [bind_address(_settings)]
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers())
+threads = int(os.environ.get("GUNICORN_THREADS") or 8)
+# gthread's timeout is the worker heartbeat, not a request deadline: handlers are short (sends are queued).
+timeout = 30
+graceful_timeout = 10  # `openwa up` waits 12 s after its first SIGTERM, so this must stay below that
+keepalive = 5
+accesslog: str | None = None
+errorlog = "-"
+loglevel = _settings.log_level
+proc_name = "openwa-api"
+forwarded_allow_ips = forwarded_allow(_settings)
+# gunicorn >= 25 opens a control socket at a fixed per-user path; two instances would fight over it.
+control_socket_disable = True
+# Heartbeat files on tmpfs: a worker stalled on a slow disk would otherwise look dead and be killed.
+_SHM = Path("/dev/shm")  # noqa: S108 - gunicorn's own advice; it creates unlinked files there itself
+worker_tmp_dir = str(_SHM) if _SHM.is_dir() and os.access(_SHM, os.W_OK) else None

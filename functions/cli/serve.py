@@ -1,0 +1,70 @@
+"""The production pieces: the API under gunicorn (`openwa api`) and an RQ worker (`openwa worker`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from functions.config import Settings
+from functions.log import configure_logging
+from functions.queueing import MAINTENANCE_INTERVAL_SECONDS, WORKER_TTL_SECONDS
+
+GUNICORN_CONFIG = "python:functions.cli.gunicorn_conf"
+WSGI_APP = "functions.wsgi:app"
+
+
+def gunicorn_argv() -> list[str]:
+    """The gunicorn command line; settings come from `gunicorn_conf` (and GUNICORN_CMD_ARGS)."""
+    return [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG, WSGI_APP]
+
+
+def exec_api(settings: Settings, *, workers: int | None = None) -> NoReturn:
+    """Replace this process with gunicorn serving `functions.wsgi:app` on BIND_HOST:PORT.
+
+    Exec rather than a child: the pid a supervisor (or systemd, or `openwa up`) started is gunicorn's
+    arbiter itself, so its signals go straight to gunicorn. Settings reach it through the environment.
+    """
+    env = dict(os.environ)
+    env["PORT"] = str(settings.port)
+    env["DATA_DIR"] = str(settings.data_dir)
+    if workers is not None:
+        env["WEB_CONCURRENCY"] = str(workers)
+    argv = gunicorn_argv()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(argv[0], argv, env)  # noqa: S606 - fixed argv, no shell involved
+
+
+def split_queues(values: Sequence[str]) -> list[str]:
+    """`--queues a,b --queues c` -> ['a', 'b', 'c'], order kept, duplicates dropped."""
+    names: list[str] = []
+    for value in values:
+        for name in (part.strip() for part in value.split(",")):
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def run_worker(settings: Settings, queues: Sequence[str], *, burst: bool = False) -> bool:
+    """Run an RQ worker with its scheduler on `queues` until stopped (or drained, with `burst`).
+
+    Forking `Worker`: each job runs in a work-horse, so a crashing or hanging job cannot take the worker
+    down. Returns whether any job ran. SIGTERM is a warm shutdown (the running job finishes); a second one
+    kills the horse.
+    """
+    from rq import Worker  # imported here: `openwa --help` and `openwa up` should not pay for it
+
+    from functions.state.connection import redis_from_settings
+
+    # rq 3 stops its loggers propagating only when no ancestor has a handler; a configured root keeps
+    # worker and job records in our format (`reference/stack.md` §3).
+    configure_logging(settings.log_level, settings.log_format.value)
+    worker = Worker(
+        list(queues),
+        connection=redis_from_settings(settings),
+        worker_ttl=WORKER_TTL_SECONDS,
+        maintenance_interval=MAINTENANCE_INTERVAL_SECONDS,
+    )
+    return worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())

@@ -1,0 +1,221 @@
+"""The one settings object, read once from the environment (and `.env`), validated at boot.
+
+Names follow upstream OpenWA where it has one (`reference/openwa.md` §6); `REDIS_URL` is ours.
+`load_settings()` turns any validation failure into `SettingsError`, whose message is one line naming
+the variable, so `openwa` and gunicorn can stop with that line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; `str(error)` is one line naming the variable."""
+
+
+class StorageType(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    PRETTY = "pretty"
+
+
+class EngineType(StrEnum):
+    WEBJS = "webjs"
+    SANDBOX = "sandbox"
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every environment variable the gateway reads. Field names are the variable names, lowercased."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Core
+    port: int = Field(2785, ge=1, le=65535)
+    bind_host: str = "127.0.0.1"
+    base_url: str | None = None
+    data_dir: Path = Path("data")
+    log_level: str = "info"
+    log_format: LogFormat = LogFormat.JSON
+    enable_swagger: bool = True
+    cors_origins: CsvList = Field(default_factory=list)
+    trusted_proxies: CsvList = Field(default_factory=list)
+    body_size_limit: int = Field(25 * 1024 * 1024, ge=1024)
+
+    # Auth
+    api_master_key: str | None = None
+    api_key_pepper: str | None = None
+    bootstrap_key_file: Path | None = None
+
+    # Redis
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = Field("openwa", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+
+    # Storage
+    storage_type: StorageType = StorageType.LOCAL
+    storage_local_path: Path | None = None
+    s3_endpoint: str | None = None
+    s3_bucket: str = Field("openwa", min_length=3, max_length=63)
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = Field(
+        None, validation_alias=AliasChoices("s3_access_key_id", "s3_access_key")
+    )
+    s3_secret_access_key: str | None = Field(
+        None, validation_alias=AliasChoices("s3_secret_access_key", "s3_secret_key")
+    )
+    signed_url_ttl_seconds: int = Field(3600, ge=1, le=7 * 24 * 3600)
+
+    # Encryption at rest: base64 of 32 bytes, or `kid:base64,kid:base64` (the first encrypts, all decrypt).
+    encryption_key: str | None = None
+
+    # Engine and runners
+    engine_type: EngineType = EngineType.WEBJS
+    max_sessions: int = Field(10, ge=1, le=1000)
+    runner_command_timeout_seconds: float = Field(30.0, gt=0, le=600)
+
+    # Rate limits (per client IP and per API key), flask-limiter syntax, e.g. "100/minute;10/second".
+    rate_limit_ip: str = "20/second;600/minute"
+    rate_limit_key: str = "50/second;3000/minute"
+    rate_limit_enabled: bool = True
+
+    # Retention
+    audit_retention_days: int = Field(90, ge=1, le=3650)
+    audit_max_entries: int = Field(100_000, ge=100)
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().lower()
+        if level not in {"debug", "info", "warning", "warn", "error", "critical"}:
+            raise ValueError("must be one of debug, info, warning, error, critical")
+        return "warning" if level == "warn" else level
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("api_master_key")
+    @classmethod
+    def _master_key(cls, value: str | None) -> str | None:
+        if value is not None and len(value.strip()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value.strip() if value else None
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _encryption_key(cls, value: str | None) -> str | None:
+        if value:
+            parse_encryption_keys(value)
+        return value or None
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket_credentials(self) -> Settings:
+        if self.storage_type is StorageType.S3 and bool(self.s3_access_key_id) != bool(
+            self.s3_secret_access_key
+        ):
+            raise ValueError("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together")
+        return self
+
+    @property
+    def local_storage_root(self) -> Path:
+        return self.storage_local_path or self.data_dir / "storage"
+
+    @property
+    def api_key_file(self) -> Path:
+        return self.bootstrap_key_file or self.data_dir / ".api-key"
+
+
+def parse_encryption_keys(value: str) -> list[tuple[str, bytes]]:
+    """Parse ENCRYPTION_KEY into `[(key_id, 32-byte key), ...]`; the first entry is the active key.
+
+    Accepts a bare base64 key (key id `k1`) or a comma list of `kid:base64`. Raises ValueError.
+    """
+    keys: list[tuple[str, bytes]] = []
+    for index, item in enumerate(part.strip() for part in value.split(",") if part.strip()):
+        kid, _, encoded = item.rpartition(":") if ":" in item else ("", "", item)
+        kid = kid or f"k{index + 1}"
+        if not kid.isascii() or not kid.replace("-", "").replace("_", "").isalnum() or len(kid) > 16:
+            raise ValueError(f"key id {kid!r} must be 1-16 letters, digits, - or _")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"key {kid!r} is not valid base64") from exc
+        if len(key) != 32:
+            raise ValueError(f"key {kid!r} must decode to 32 bytes (got {len(key)})")
+        if any(existing == kid for existing, _ in keys):
+            raise ValueError(f"key id {kid!r} appears twice")
+        keys.append((kid, key))
+    if not keys:
+        raise ValueError("no key given")
+    return keys
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = [str(part) for part in first.get("loc", ()) if not str(part).isdigit()]
+    variable = location[0].upper() if location else "settings"
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    return f"Invalid configuration: {variable}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the environment; raise SettingsError with one line naming the bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return load_settings()
+
+
+def environment_snapshot(settings: Settings) -> dict[str, str]:
+    """The settings as environment variables, for passing to child processes unchanged."""
+    env = dict(os.environ)
+    env["PORT"] = str(settings.port)
+    env["REDIS_URL"] = settings.redis_url
+    env["DATA_DIR"] = str(settings.data_dir)
+    return env

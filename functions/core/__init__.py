@@ -1,0 +1,1 @@
+"""Domain: enums, models and errors. No Flask, boto3 or Redis here."""

@@ -1,0 +1,1 @@
+"""marshmallow schemas: request validation and the OpenAPI description of every body."""

@@ -1,0 +1,1 @@
+"""Services: the domain logic behind the handlers. They take repositories, never Flask objects."""

@@ -1,0 +1,219 @@
+"""Session lifecycle as the API sees it: record the desired state, then let runners converge.
+
+The API never touches a browser. `start`/`stop`/`restart`/`force-kill` change the session record and
+wake the runners; `logout` and `pairing-code` need the live session process, so they run as jobs on the
+session's queue and the API waits for the answer (RunnerTimeout when no runner holds the session).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from functions.core.clock import utcnow
+from functions.core.enums import DesiredState, SessionStatus
+from functions.core.errors import DomainError, NotFound
+from functions.core.models import Session, SessionConfig
+from functions.queueing import SessionJob
+from functions.services.runner_commands import RunnerCommands
+from functions.state.sessions import SessionRepository
+from functions.state.webhooks import WebhookRepository
+
+_LIVE_STATUSES = {
+    SessionStatus.INITIALIZING,
+    SessionStatus.QR_READY,
+    SessionStatus.AUTHENTICATING,
+    SessionStatus.READY,
+    SessionStatus.ACTION_REQUIRED,
+}
+
+
+class SessionNotFound(NotFound):
+    code, default_message = "SESSION_NOT_FOUND", "Session not found"
+
+
+class SessionNotStarted(DomainError):
+    status, code, default_message = 400, "SESSION_NOT_STARTED", "Session is not started"
+
+
+class QrNotAvailable(DomainError):
+    status, code, default_message = 400, "QR_NOT_AVAILABLE", "No QR code is available for this session"
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session plus whether a runner currently holds it (OpenWA's `engineLoaded`)."""
+
+    session: Session
+    engine_loaded: bool
+
+
+class SessionService:
+    """Create, read, configure and command sessions."""
+
+    def __init__(
+        self,
+        repo: SessionRepository,
+        webhooks: WebhookRepository,
+        commands: RunnerCommands,
+        *,
+        delete_blobs: Callable[[str], object],
+        encrypt_secret: Callable[[str, str], str],
+    ) -> None:
+        self._repo = repo
+        self._webhooks = webhooks
+        self._commands = commands
+        self._delete_blobs = delete_blobs
+        self._encrypt_secret = encrypt_secret
+
+    def create(self, name: str, config: dict[str, Any] | None, proxy_url: str | None) -> SessionView:
+        now = utcnow()
+        session_id = str(uuid.uuid4())
+        session = Session(
+            id=session_id,
+            name=name,
+            created_at=now,
+            updated_at=now,
+            config=SessionConfig.from_wire(config),
+            proxy_url_encrypted=self._encrypt_secret(proxy_url, f"session:{session_id}:proxy")
+            if proxy_url
+            else None,
+            proxy_type=proxy_url.split("://", 1)[0] if proxy_url else None,
+        )
+        return SessionView(self._repo.create(session), engine_loaded=False)
+
+    def get(self, session_id: str) -> SessionView:
+        session = self._repo.get(session_id)
+        if session is None:
+            raise SessionNotFound(details={"sessionId": session_id})
+        return SessionView(session, self._repo.engines_loaded([session_id])[session_id])
+
+    def page(self, *, limit: int, offset: int, name: str | None, only: list[str] | None) -> list[SessionView]:
+        if name is not None:
+            session_id = self._repo.id_for_name(name)
+            ids = [session_id] if session_id and (only is None or session_id in only) else []
+            sessions = self._repo.get_many(ids)
+        else:
+            sessions = self._repo.page(limit=limit, offset=offset, only=only)
+        loaded = self._repo.engines_loaded([session.id for session in sessions])
+        return [SessionView(session, loaded[session.id]) for session in sessions]
+
+    def delete(self, session_id: str) -> Session:
+        """Remove the record, its webhooks, queued jobs and stored auth; runners drop it on wake."""
+        session = self.get(session_id).session
+        self._repo.delete(session)
+        self._webhooks.delete_for_session(session_id)
+        self._commands.purge_queue(session_id)
+        self._delete_blobs(f"auth/{session_id}/")
+        self._commands.wake(session_id)
+        return session
+
+    def get_config(self, session_id: str) -> SessionConfig:
+        return self.get(session_id).session.config
+
+    def patch_config(self, session_id: str, patch: dict[str, Any]) -> SessionConfig:
+        """Merge-patch the tunables; a null value resets that key to its default."""
+        merged = self.get_config(session_id).to_wire()
+        defaults = SessionConfig().to_wire()
+        for name, value in patch.items():
+            merged[name] = defaults[name] if value is None else value
+        config = SessionConfig.from_wire(merged)
+        self._require_updated(session_id, config=config)
+        return config
+
+    def start(self, session_id: str) -> SessionView:
+        view = self.get(session_id)
+        if view.session.status not in _LIVE_STATUSES or view.session.desired_state is DesiredState.STOPPED:
+            self._require_updated(
+                session_id,
+                desired_state=DesiredState.RUNNING,
+                status=SessionStatus.INITIALIZING,
+                last_error=None,
+            )
+        self._commands.wake(session_id)
+        return self.get(session_id)
+
+    def stop(self, session_id: str) -> SessionView:
+        self.get(session_id)
+        self._require_updated(
+            session_id, desired_state=DesiredState.STOPPED, status=SessionStatus.DISCONNECTED, qr=None
+        )
+        self._commands.wake(session_id)
+        return self.get(session_id)
+
+    def restart(self, session_id: str) -> SessionView:
+        self.get(session_id)
+        self._repo.increment(session_id, "restart_generation")
+        self._require_updated(
+            session_id,
+            desired_state=DesiredState.RUNNING,
+            status=SessionStatus.INITIALIZING,
+            last_error=None,
+            qr=None,
+        )
+        self._commands.wake(session_id)
+        return self.get(session_id)
+
+    def force_kill(self, session_id: str) -> SessionView:
+        """SIGKILL the session's process through its runner; 400 when no runner holds it."""
+        if not self.get(session_id).engine_loaded:
+            raise SessionNotStarted("No running engine to kill for this session")
+        self._repo.increment(session_id, "kill_generation")
+        self._require_updated(
+            session_id, desired_state=DesiredState.STOPPED, status=SessionStatus.DISCONNECTED, qr=None
+        )
+        self._commands.wake(session_id)
+        return self.get(session_id)
+
+    def logout(self, session_id: str) -> SessionView:
+        """Unlink the device and wipe credentials; needs the live session process."""
+        if not self.get(session_id).engine_loaded:
+            raise SessionNotStarted("Session must be running to log out")
+        self._commands.call(session_id, SessionJob.LOGOUT)
+        self._require_updated(
+            session_id,
+            desired_state=DesiredState.STOPPED,
+            status=SessionStatus.DISCONNECTED,
+            phone=None,
+            push_name=None,
+            qr=None,
+        )
+        self._commands.wake(session_id)
+        return self.get(session_id)
+
+    def qr(self, session_id: str) -> Session:
+        session = self.get(session_id).session
+        if session.status is not SessionStatus.QR_READY or not session.qr:
+            raise QrNotAvailable(details={"status": session.status.value})
+        return session
+
+    def request_pairing_code(self, session_id: str, phone_number: str) -> dict[str, Any]:
+        session = self.get(session_id).session
+        if session.desired_state is not DesiredState.RUNNING or session.status not in {
+            SessionStatus.INITIALIZING,
+            SessionStatus.QR_READY,
+        }:
+            raise SessionNotStarted(
+                "Start the session and wait for it to be waiting for a link before pairing",
+                details={"status": session.status.value},
+            )
+        result = self._commands.call(session_id, SessionJob.REQUEST_PAIRING_CODE, phone_number=phone_number)
+        return {"pairingCode": result["pairingCode"], "status": self.get(session_id).session.status.value}
+
+    def overview(self, only: list[str] | None) -> dict[str, Any]:
+        sessions = self._repo.page(limit=10**9, offset=0, only=only)
+        by_status = Counter(session.status.value for session in sessions)
+        return {
+            "total": len(sessions),
+            "active": sum(by_status[status.value] for status in _LIVE_STATUSES),
+            "ready": by_status[SessionStatus.READY.value],
+            "disconnected": by_status[SessionStatus.DISCONNECTED.value],
+            "byStatus": {status.value: by_status[status.value] for status in SessionStatus},
+        }
+
+    def _require_updated(self, session_id: str, **changes: Any) -> None:
+        if not self._repo.update(session_id, **changes):
+            raise SessionNotFound(details={"sessionId": session_id})
