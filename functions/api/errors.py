@@ -75,6 +75,18 @@ def _flatten(messages: Any, prefix: str = "") -> list[str]:
     return [f"{prefix}: {messages}" if prefix else str(messages)]
 
 
+def _field_errors(messages: dict[str, Any]) -> dict[str, Any]:
+    """webargs' `{location: {field: [msg]}}` merged into `{field: [msg]}`; a whole-location problem
+    (e.g. a body that is not JSON) is reported under `body` (or the location's name)."""
+    fields: dict[str, Any] = {}
+    for location, value in messages.items():
+        if isinstance(value, dict):
+            fields.update(value)
+        else:
+            fields["body" if location == "json" else location] = value
+    return fields
+
+
 def handle_domain_error(error: DomainError) -> Response:
     if error.status >= 500:
         log.warning("domain_error", code=error.code, message=error.message, details=error.details)
@@ -87,7 +99,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     messages = data.get("messages")
     if messages is not None:
         # webargs validation failure: `messages` is {location: {field: [msg]}}.
-        fields = {name: value for location in messages.values() for name, value in location.items()}
+        fields = _field_errors(messages)
         response = error_response(
             400, _flatten(fields) or ["Invalid request"], "VALIDATION_ERROR", {"fields": fields}
         )

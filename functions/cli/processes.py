@@ -146,6 +146,8 @@ class Supervisor:
         """Track a child started elsewhere (e.g. Redis) under `name`, stopped in `stop_wave`."""
         child.name, child.stop_wave = name, stop_wave
         self._children.append(child)
+        # A scan made while it was starting (outside our books) may have counted it as an orphan.
+        self._orphans = {ident for ident in self._orphans if ident.pid != child.process.pid}
         return child
 
     def check(self) -> None:

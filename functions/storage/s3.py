@@ -61,10 +61,13 @@ class S3Storage(BlobStorage):
     def from_settings(cls, settings: Settings) -> S3Storage:
         """Clients for S3_ENDPOINT (path-style when set) in S3_REGION; credentials from S3_ACCESS_KEY_ID and
         S3_SECRET_ACCESS_KEY when given, else boto3's default chain (environment, profile, instance role)."""
+        # One private session for both clients: the second then reuses the loaded service model, and the
+        # process-wide default session is not safe to create clients from concurrently.
+        session = boto3.session.Session()
         return cls(
             settings.s3_bucket,
-            client=_make_client(settings, connect_timeout=2.0, read_timeout=10.0, attempts=3),
-            probe_client=_make_client(settings, connect_timeout=1.0, read_timeout=1.5, attempts=1),
+            client=_make_client(session, settings, connect_timeout=2.0, read_timeout=10.0, attempts=3),
+            probe_client=_make_client(session, settings, connect_timeout=1.0, read_timeout=1.5, attempts=1),
             region=settings.s3_region,
             default_ttl_seconds=settings.signed_url_ttl_seconds,
         )
@@ -194,7 +197,12 @@ def _code(exc: ClientError) -> str:
 
 
 def _make_client(
-    settings: Settings, *, connect_timeout: float, read_timeout: float, attempts: int
+    session: boto3.session.Session,
+    settings: Settings,
+    *,
+    connect_timeout: float,
+    read_timeout: float,
+    attempts: int,
 ) -> S3Client:
     options: dict[str, Any] = {
         "connect_timeout": connect_timeout,
@@ -208,8 +216,7 @@ def _make_client(
         options["s3"] = {"addressing_style": "path"}
         options["request_checksum_calculation"] = "when_required"
         options["response_checksum_validation"] = "when_required"
-    # A private session: boto3's default session is not thread-safe to create clients from.
-    return boto3.session.Session().client(
+    return session.client(
         "s3",
         endpoint_url=settings.s3_endpoint or None,
         region_name=settings.s3_region,

@@ -42,6 +42,14 @@ BAD_KEYS = [
     "é" * 513,  # 513 characters, 1026 UTF-8 bytes
 ]
 
+KEY_OPERATIONS: dict[str, Callable[[BlobStorage, str], object]] = {
+    "put": lambda storage, key: storage.put(key, b"x"),
+    "get": BlobStorage.get,
+    "head": BlobStorage.head,
+    "delete": BlobStorage.delete,
+    "signed_url": BlobStorage.signed_url,
+}
+
 
 @pytest.fixture(params=["local", "s3"])
 def backend(request: pytest.FixtureRequest) -> str:
@@ -161,18 +169,17 @@ def test_delete_prefix_refuses_to_wipe_everything(storage: BlobStorage) -> None:
     assert storage.get("auth/s1/state") == b"."
 
 
-@pytest.mark.parametrize("key", BAD_KEYS)
-def test_unsafe_keys_are_refused_by_every_operation(storage: BlobStorage, key: str) -> None:
-    operations: list[Callable[[], object]] = [
-        lambda: storage.put(key, b"x"),
-        lambda: storage.get(key),
-        lambda: storage.head(key),
-        lambda: storage.delete(key),
-        lambda: storage.signed_url(key),
-    ]
-    for operation in operations:
-        with pytest.raises(InvalidBlobKey):
-            operation()
+def test_unsafe_keys_are_refused_by_every_operation(storage: BlobStorage) -> None:
+    accepted = []
+    for key in BAD_KEYS:
+        for name, operation in KEY_OPERATIONS.items():
+            try:
+                operation(storage, key)
+            except InvalidBlobKey:
+                continue
+            accepted.append((name, key))
+    assert accepted == []
+    assert list(storage.list_keys()) == []
 
 
 def test_prefixes_cannot_climb_out_either(storage: BlobStorage) -> None:
@@ -189,10 +196,11 @@ def test_signed_url_serves_the_object(storage: BlobStorage) -> None:
     assert fetch_signed(storage, url) == b"OggS-audio"
 
 
-@pytest.mark.parametrize("lifetime", [0, -5, 7 * 24 * 3600 + 1])
-def test_signed_url_lifetime_must_be_between_a_second_and_a_week(storage: BlobStorage, lifetime: int) -> None:
-    with pytest.raises(ValidationFailed):
-        storage.signed_url("media/s1/m1", expires_in=lifetime)
+def test_signed_url_lifetime_must_be_between_a_second_and_a_week(storage: BlobStorage) -> None:
+    for lifetime in [0, -5, 7 * 24 * 3600 + 1]:
+        with pytest.raises(ValidationFailed):
+            storage.signed_url("media/s1/m1", expires_in=lifetime)
+    assert storage.signed_url("media/s1/m1", expires_in=7 * 24 * 3600)
 
 
 def test_first_use_creates_the_store(storage: BlobStorage) -> None:
