@@ -39,7 +39,8 @@ def test_plaintext_is_shown_once_and_only_hash_is_stored(
     client: FlaskClient, admin_headers: dict[str, str], redis_conn: Redis
 ) -> None:
     created = new_key(client, admin_headers, role="viewer")
-    assert created["apiKey"].startswith("owa_k1_") and len(created["apiKey"]) == 71
+    assert created["apiKey"].startswith("owa_k1_")
+    assert len(created["apiKey"]) == 71
     assert created["keyPrefix"] == created["apiKey"][:12]
     listed = client.get("/api/auth/api-keys", headers=admin_headers)
     assert created["apiKey"] not in listed.get_data(as_text=True)
@@ -177,7 +178,7 @@ def test_key_lifecycle_is_audited(
     client.post(f"/api/auth/api-keys/{key['id']}/revoke", headers=admin_headers)
     from functions.state.audit import AuditLog
 
-    entries, total = AuditLog(redis_conn, Keys("openwa"), max_entries=1000, retention_days=1).query()
+    entries, _total = AuditLog(redis_conn, Keys("openwa"), max_entries=1000, retention_days=1).query()
     assert [entry.action for entry in entries][:2] == ["api_key_revoked", "api_key_created"]
     assert entries[0].api_key_name == "bootstrap-admin"
     assert entries[0].metadata["requestId"]

@@ -105,7 +105,8 @@ def test_start_stop_restart_record_desired_state(
     assert started.status_code == 200
     assert started.json["status"] == "initializing"
     wake = pubsub.get_message(timeout=2)
-    assert wake is not None and wake["data"] == session_id.encode()
+    assert wake is not None
+    assert wake["data"] == session_id.encode()
     repo = SessionRepository(redis_conn, Keys("openwa"))
     assert repo.get(session_id).desired_state.value == "running"  # type: ignore[union-attr]
     stopped = client.post(f"/api/sessions/{session_id}/stop", headers=admin_headers)
