@@ -1,16 +1,17 @@
 """Benchmark `GET /api/sessions` (valid API key) on gunicorn against a hello-world Flask baseline.
 
-For the real app (`functions.wsgi:app`, with a private redis-server and 20 seeded sessions) and then for the
-baseline (`bench.hello_app:app`), served by gunicorn with identical settings:
+The real app (`functions.wsgi:app`, with a private redis-server and 20 seeded sessions) and the baseline
+(`bench.hello_app:app`) run side by side under gunicorn with identical settings. Load alternates between them
+in short interleaved slices (A B B A A B ...), so both see the same background load of a noisy machine:
 
-1. open loop: a steady 200 req/s for 10 s after a 2 s warm-up; p50/p90/p99/max measured from each request's
-   intended send time (target: app p99 < 10 ms);
-2. saturation: 16 keep-alive connections back to back for 8 s after a 1 s warm-up; req/s (target: app/baseline
-   >= 0.5).
+1. open loop: a steady 200 req/s, 10 one-second blocks per app after a 2 s warm-up each; p50/p90/p99/max
+   measured from each request's intended send time (target: app p99 < 10 ms);
+2. saturation: 16 keep-alive connections (spread evenly over the workers) back to back, 8 one-second slices
+   per app after a 1 s warm-up each; req/s (target: app/baseline >= 0.5).
 
 Prints one JSON object. `--record` also rewrites this benchmark's section of BENCHMARKS.md. `--self-check`
-runs the baseline against itself to show the harness's own noise. Exit status: 0 for a valid run, 2 when any
-request failed (the figures are then meaningless), 1 with `--strict` when a target is missed.
+measures the baseline against a second copy of itself: the harness's own noise. Exit status: 0 for a valid
+run, 2 when any request failed (the figures are then meaningless), 1 with `--strict` when a target is missed.
 
     .venv/bin/python -m bench.api_sessions [--record] [--self-check]
 """
@@ -18,11 +19,13 @@ request failed (the figures are then meaningless), 1 with `--strict` when a targ
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import math
 import os
 import secrets
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,10 +38,12 @@ from bench.harness import (
     Gunicorn,
     GunicornSettings,
     RedisServer,
+    Target,
     build_request,
     closed_loop,
     machine_info,
     open_loop,
+    pair_ratios,
     record_section,
     scratch_dir,
 )
@@ -48,6 +53,9 @@ BASELINE_TARGET = "bench.hello_app:app"
 PATH = "/api/sessions"
 P99_MS_LT = 10.0
 THROUGHPUT_RATIO_GTE = 0.5
+ROLES = ("app", "baseline")
+TITLE = "API: GET /api/sessions"
+SELF_CHECK_TITLE = "API: GET /api/sessions — harness noise (baseline vs a copy of itself)"
 
 
 def _call(port: int, method: str, path: str, key: str | None, body: Any = None) -> tuple[int, bytes]:
@@ -84,23 +92,6 @@ def check_listing(port: int, key: str | None, minimum: int) -> int:
     return len(listing)
 
 
-def measure(server: Gunicorn, key: str | None, args: argparse.Namespace) -> dict[str, Any]:
-    headers = {"X-API-Key": key} if key is not None else {}
-    raw = build_request("GET", PATH, server.port, headers)
-    pids = server.worker_pids()
-    open_loop(server.port, raw, rate=args.rate, duration=args.warmup, server_pids=pids)  # warm-up, discarded
-    steady = open_loop(server.port, raw, rate=args.rate, duration=args.duration, server_pids=pids)
-    saturation = closed_loop(
-        server.port,
-        raw,
-        connections=args.connections,
-        duration=args.sat_duration,
-        warmup=args.sat_warmup,
-        server_pids=pids,
-    )
-    return {"target": server.target, "open_loop": steady, "saturation": saturation}
-
-
 def _ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b and not math.isnan(a) and not math.isnan(b) else math.nan
 
@@ -109,8 +100,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = GunicornSettings(workers=args.workers, threads=args.threads, worker_class=args.worker_class)
     app_target = BASELINE_TARGET if args.self_check else args.target
     key = secrets.token_hex(20)  # 40 characters
-    results: dict[str, Any] = {}
-    with scratch_dir("bench-api-sessions-") as workdir, RedisServer() as redis:
+    results: dict[str, dict[str, Any]] = {}
+    with contextlib.ExitStack() as stack:
+        workdir = stack.enter_context(scratch_dir("bench-api-sessions-"))
+        redis = stack.enter_context(RedisServer())
         env = dict(os.environ)
         env.update(
             REDIS_URL=redis.url,
@@ -120,22 +113,47 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             LOG_LEVEL="warning",
             MAX_SESSIONS=str(max(100, args.sessions)),
         )
-        for role, target in (("app", app_target), ("baseline", BASELINE_TARGET)):
-            with Gunicorn(target, settings, env, workdir) as server:
-                try:
-                    real = target != BASELINE_TARGET
-                    if real:
-                        seed_sessions(server.port, key, args.sessions)
-                    items = check_listing(server.port, key, args.sessions if real else 1)
-                    results[role] = {**measure(server, key if real else None, args), "listed_items": items}
-                except BenchError as exc:
-                    raise BenchError(f"{exc}\n--- gunicorn output ---\n{server.output()}") from None
+        servers = {
+            role: stack.enter_context(Gunicorn(target, settings, env, workdir))
+            for role, target in zip(ROLES, (app_target, BASELINE_TARGET), strict=True)
+        }
+        targets: list[Target] = []
+        try:
+            for role, server in servers.items():
+                real = server.target != BASELINE_TARGET
+                if real:
+                    seed_sessions(server.port, key, args.sessions)
+                items = check_listing(server.port, key, args.sessions if real else 1)
+                headers = {"X-API-Key": key} if real else {}
+                raw = build_request("GET", PATH, server.port, headers)
+                targets.append(Target(role, server.port, raw, server.worker_pids()))
+                results[role] = {"target": server.target, "listed_items": items}
+            steady = open_loop(
+                targets, rate=args.rate, block=args.block, rounds=args.rounds, warmup=args.warmup
+            )
+            saturation = closed_loop(
+                targets,
+                connections=args.connections,
+                slice_=args.slice,
+                rounds=args.sat_rounds,
+                warmup=args.sat_warmup,
+            )
+        except BenchError as exc:
+            logs = "\n".join(f"--- {role} gunicorn output ---\n{s.output()}" for role, s in servers.items())
+            raise BenchError(f"{exc}\n{logs}") from None
+        for role, ol, sat in zip(ROLES, steady, saturation, strict=True):
+            results[role].update(open_loop=ol, saturation=sat)
+    return summarise(results, settings, args)
+
+
+def summarise(
+    results: dict[str, dict[str, Any]], settings: GunicornSettings, args: argparse.Namespace
+) -> dict[str, Any]:
     app, base = results["app"], results["baseline"]
     p99 = app["open_loop"]["p99_ms"]
     ratio_tp = _ratio(app["saturation"]["rps"], base["saturation"]["rps"])
-    errors = sum(
-        results[r][phase]["errors"] for r in ("app", "baseline") for phase in ("open_loop", "saturation")
-    )
+    per_round = pair_ratios(app["saturation"]["slice_rps"], base["saturation"]["slice_rps"])
+    errors = sum(results[role][phase]["errors"] for role in ROLES for phase in ("open_loop", "saturation"))
     return {
         "benchmark": "api_sessions",
         "mode": "self-check" if args.self_check else "app-vs-baseline",
@@ -143,8 +161,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "baseline": base,
         "ratio": {
             "throughput": ratio_tp,
-            "p99": _ratio(p99, base["open_loop"]["p99_ms"]),
+            "throughput_per_round": {
+                "min": round(min(per_round), 3),
+                "median": round(statistics.median(per_round), 3),
+                "max": round(max(per_round), 3),
+            },
             "p50": _ratio(app["open_loop"]["p50_ms"], base["open_loop"]["p50_ms"]),
+            "p99": _ratio(p99, base["open_loop"]["p99_ms"]),
             "cpu_per_request": _ratio(
                 app["saturation"]["server_cpu_ms_per_req"], base["saturation"]["server_cpu_ms_per_req"]
             ),
@@ -159,56 +182,45 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "gunicorn": " ".join(settings.args()),
             "sessions_seeded": 0 if args.self_check else args.sessions,
             "rate": args.rate,
-            "duration_s": args.duration,
+            "block_s": args.block,
+            "rounds": args.rounds,
             "warmup_s": args.warmup,
             "connections": args.connections,
-            "sat_duration_s": args.sat_duration,
+            "slice_s": args.slice,
+            "sat_rounds": args.sat_rounds,
+            "sat_warmup_s": args.sat_warmup,
         },
         "machine": machine_info(),
     }
 
 
-def _fmt(value: float) -> str:
-    return "n/a" if isinstance(value, float) and math.isnan(value) else f"{value:g}"
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:g}"
+    return str(value)
 
 
 def markdown(result: dict[str, Any], command: str) -> str:
-    app, base, ratio = result["app"], result["baseline"], result["ratio"]
-    ok = result["pass"]
+    app, base, ratio, ok = result["app"], result["baseline"], result["ratio"], result["pass"]
     self_check = result["mode"] == "self-check"
-    title = (
-        "API: GET /api/sessions — harness noise (baseline vs baseline)"
-        if self_check
-        else ("API: GET /api/sessions")
-    )
-    first = "baseline (as app)" if self_check else "app"
     ol, sat = "open_loop", "saturation"
-    rows = [
+    spread = ratio["throughput_per_round"]
+    verdict = {True: "pass", False: "**FAIL**"}
+    rows: list[tuple[str, Any, Any, Any, str]] = [
         ("open loop p50 (ms)", app[ol]["p50_ms"], base[ol]["p50_ms"], ratio["p50"], ""),
         ("open loop p90 (ms)", app[ol]["p90_ms"], base[ol]["p90_ms"], "", ""),
-        (
-            "open loop p99 (ms)",
-            app[ol]["p99_ms"],
-            base[ol]["p99_ms"],
-            ratio["p99"],
-            f"app < {P99_MS_LT:g} ms: {'pass' if ok['p99'] else 'FAIL'}",
-        ),
+        ("open loop p99 (ms)", app[ol]["p99_ms"], base[ol]["p99_ms"], ratio["p99"], ""),
         ("open loop max (ms)", app[ol]["max_ms"], base[ol]["max_ms"], "", ""),
-        ("open loop errors", app[ol]["errors"], base[ol]["errors"], "", "0"),
+        ("saturation throughput (req/s)", app[sat]["rps"], base[sat]["rps"], ratio["throughput"], ""),
         (
-            "saturation throughput (req/s)",
-            app[sat]["rps"],
-            base[sat]["rps"],
-            ratio["throughput"],
-            f"ratio ≥ {THROUGHPUT_RATIO_GTE:g}: {'pass' if ok['throughput_ratio'] else 'FAIL'}",
-        ),
-        (
-            "saturation p50 / p99 (ms)",
-            f"{app[sat]['p50_ms']:g} / {app[sat]['p99_ms']:g}",
-            f"{base[sat]['p50_ms']:g} / {base[sat]['p99_ms']:g}",
+            "— per-round ratio min / median / max",
             "",
             "",
+            f"{spread['min']:g} / {spread['median']:g} / {spread['max']:g}",
+            "",
         ),
+        ("saturation p50 (ms)", app[sat]["p50_ms"], base[sat]["p50_ms"], "", ""),
+        ("saturation p99 (ms)", app[sat]["p99_ms"], base[sat]["p99_ms"], "", ""),
         (
             "server CPU per request (ms)",
             app[sat]["server_cpu_ms_per_req"],
@@ -216,26 +228,34 @@ def markdown(result: dict[str, Any], command: str) -> str:
             ratio["cpu_per_request"],
             "",
         ),
-        ("saturation errors", app[sat]["errors"], base[sat]["errors"], "", "0"),
+        (
+            "errors (open loop + saturation)",
+            app[ol]["errors"] + app[sat]["errors"],
+            base[ol]["errors"] + base[sat]["errors"],
+            "",
+            "",
+        ),
     ]
-    s = result["settings"]
-    m = result["machine"]
+    s, m = result["settings"], result["machine"]
+    first = "baseline copy" if self_check else "app"
     lines = [
-        f"## {title}",
+        f"Latest run: {m['date']}, {m['cores']} cores (load average {m['loadavg']}), Python {m['python']}.",
+        f"Both on `gunicorn {s['gunicorn']}`; {s['sessions_seeded']} sessions seeded. Open loop: "
+        f"{s['rate']:g} req/s, {s['rounds']} x {s['block_s']:g} s blocks per app (after {s['warmup_s']:g} s "
+        f"warm-up), latency from the intended send time. Saturation: {s['connections']} keep-alive "
+        f"connections, {s['sat_rounds']} x {s['slice_s']:g} s slices per app.",
         "",
-        f"Latest run: {m['date']}, {m['cores']} cores, Python {m['python']}, {m['platform']}.",
-        f"Open loop: {s['rate']:g} req/s for {s['duration_s']:g} s after a {s['warmup_s']:g} s warm-up, "
-        f"latency from the intended send time. Saturation: {s['connections']} keep-alive connections for "
-        f"{s['sat_duration_s']:g} s. {s['sessions_seeded']} sessions seeded. Both apps on "
-        f"`gunicorn {s['gunicorn']}`.",
-        "",
-        f"| metric | {first} | baseline | ratio | target |",
-        "| --- | ---: | ---: | ---: | --- |",
     ]
-    lines += [
-        f"| {name} | {_fmt(a)} | {_fmt(b)} | {_fmt(r) if r != '' else ''} | {t} |"
-        for name, a, b, r, t in rows
-    ]
+    if not self_check:
+        lines += [
+            f"- p99 at {s['rate']:g} req/s: **{app[ol]['p99_ms']:g} ms** (target < {P99_MS_LT:g} ms): "
+            f"{verdict[ok['p99']]}",
+            f"- saturation throughput ratio app/baseline: **{ratio['throughput']:g}** "
+            f"(target ≥ {THROUGHPUT_RATIO_GTE:g}): {verdict[ok['throughput_ratio']]}",
+            "",
+        ]
+    lines += [f"| metric | {first} | baseline | ratio | ", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {name} | {_fmt(a)} | {_fmt(b)} | {_fmt(r)} |" for name, a, b, r, _ in rows]
     lines += ["", "```", command, "```"]
     return "\n".join(lines)
 
@@ -244,22 +264,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--record", action="store_true", help="rewrite this benchmark's section of BENCHMARKS.md"
-    )
-    parser.add_argument("--self-check", action="store_true", help="baseline vs baseline: the harness's noise")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--target", default=APP_TARGET, help=f"WSGI app to measure [{APP_TARGET}]")
-    parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--sessions", type=int, default=20, help="sessions seeded before measuring [20]")
-    parser.add_argument("--rate", type=float, default=200.0, help="open-loop rate, req/s [200]")
-    parser.add_argument("--duration", type=float, default=10.0, help="open-loop measured seconds [10]")
-    parser.add_argument("--warmup", type=float, default=2.0, help="open-loop warm-up seconds [2]")
-    parser.add_argument("--connections", type=int, default=16, help="saturation connections [16]")
-    parser.add_argument("--sat-duration", type=float, default=8.0, help="saturation measured seconds [8]")
-    parser.add_argument("--sat-warmup", type=float, default=1.0, help="saturation warm-up seconds [1]")
+    add = parser.add_argument
+    add("--record", action="store_true", help="rewrite this benchmark's section of BENCHMARKS.md")
+    add("--self-check", action="store_true", help="baseline vs a copy of itself: the harness's noise")
+    add("--strict", action="store_true", help="exit 1 when a target is missed")
+    add("--target", default=APP_TARGET, help=f"WSGI app to measure [{APP_TARGET}]")
+    add("--worker-class", default="gthread", help="gunicorn worker class, both apps [gthread]")
+    add("--workers", type=int, default=2, help="gunicorn workers, both apps [2]")
+    add("--threads", type=int, default=4, help="gunicorn threads per worker, both apps [4]")
+    add("--sessions", type=int, default=20, help="sessions seeded before measuring [20]")
+    add("--rate", type=float, default=200.0, help="open-loop rate, req/s [200]")
+    add("--block", type=float, default=1.0, help="open-loop block length, s [1]")
+    add("--rounds", type=int, default=10, help="open-loop measured blocks per app [10]")
+    add("--warmup", type=float, default=2.0, help="open-loop warm-up per app, s [2]")
+    add("--connections", type=int, default=16, help="saturation connections [16]")
+    add("--slice", type=float, default=1.0, help="saturation slice length, s [1]")
+    add("--sat-rounds", type=int, default=8, help="saturation measured slices per app [8]")
+    add("--sat-warmup", type=float, default=1.0, help="saturation warm-up per app, s [1]")
     return parser.parse_args(argv)
 
 
@@ -275,12 +296,12 @@ def main(argv: list[str] | None = None) -> int:
         print("bench.api_sessions: requests failed, the run is not a valid measurement", file=sys.stderr)
         return 2
     if args.record:
-        command = ".venv/bin/python -m bench.api_sessions --record" + (
-            " --self-check" if args.self_check else ""
-        )
-        record_section(
-            "api_sessions_selfcheck" if args.self_check else "api_sessions", markdown(result, command)
-        )
+        flags = " --self-check" if args.self_check else ""
+        command = f".venv/bin/python -m bench.api_sessions --record{flags}"
+        if args.self_check:
+            record_section("api_sessions_selfcheck", SELF_CHECK_TITLE, markdown(result, command))
+        else:
+            record_section("api_sessions", TITLE, markdown(result, command))
     if args.strict and not (result["pass"]["p99"] and result["pass"]["throughput_ratio"]):
         return 1
     return 0

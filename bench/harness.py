@@ -429,136 +429,192 @@ async def _timed_request(conn: HttpConnection, raw: bytes, tally: _Tally) -> boo
     return True
 
 
-async def _open_loop(
-    port: int, raw: bytes, rate: float, duration: float, max_connections: int, server_pids: Sequence[int]
-) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    pool = _Pool(port, max_connections)
-    spread = await pool.prefill(raw, 8, server_pids)
-    tally = _Tally()
-    latencies: list[float] = []
-    send_lags: list[float] = []
-    total = round(rate * duration)
-    start = loop.time() + 0.05
-    last_done = start
+@dataclass(frozen=True)
+class Target:
+    """One server under load: where it listens, the request to send, and its worker pids (for CPU)."""
 
-    async def one(intended: float) -> None:
-        nonlocal last_done
-        send_lags.append(loop.time() - intended)
+    name: str
+    port: int
+    raw: bytes
+    pids: Sequence[int] = ()
+
+
+def interleaved_order(count: int, rounds: int) -> list[int]:
+    """Target indices, one slice each per round, reversed every other round: A B B A A B B A ...
+
+    Interleaving short slices makes every target see the same background load on a shared, noisy machine,
+    and the mirrored order cancels a linear drift.
+    """
+    order: list[int] = []
+    for round_ in range(rounds):
+        indices = list(range(count))
+        order += indices if round_ % 2 == 0 else indices[::-1]
+    return order
+
+
+async def _open_loop(
+    targets: Sequence[Target], rate: float, block: float, rounds: int, warmup: float, max_connections: int
+) -> list[dict[str, Any]]:
+    loop = asyncio.get_running_loop()
+    count = len(targets)
+    pools = [_Pool(t.port, max_connections) for t in targets]
+    spreads = [await pool.prefill(t.raw, 8, t.pids) for pool, t in zip(pools, targets, strict=True)]
+    tallies = [_Tally() for _ in targets]
+    latencies: list[list[float]] = [[] for _ in targets]
+    lags: list[list[float]] = [[] for _ in targets]
+    schedule: list[tuple[float, int, bool]] = []  # (offset from start, target index, measured)
+    offset = 0.0
+    blocks = [(index, warmup, False) for index in range(count)]
+    blocks += [(index, block, True) for index in interleaved_order(count, rounds)]
+    for index, length, measured in blocks:
+        per_block = round(rate * length)
+        schedule += [(offset + i / rate, index, measured) for i in range(per_block)]
+        offset += per_block / rate
+
+    async def one(index: int, intended: float, measured: bool) -> None:
+        lag = loop.time() - intended
+        pool = pools[index]
         conn = await pool.acquire()
         try:
-            ok = await _timed_request(conn, raw, tally)
+            ok = await _timed_request(conn, targets[index].raw, tallies[index])
         finally:
             pool.release(conn)
-        done = loop.time()
-        last_done = max(last_done, done)
-        if ok:
-            latencies.append(done - intended)
+        if ok and measured:
+            latencies[index].append(loop.time() - intended)
+            lags[index].append(lag)
 
-    cpu0 = time.process_time()
     tasks: list[asyncio.Task[None]] = []
-    for index in range(total):
-        intended = start + index / rate
+    cpu0 = time.process_time()
+    start = loop.time() + 0.05
+    for offset, index, measured in schedule:
+        intended = start + offset
         delay = intended - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(intended)))
+        tasks.append(asyncio.create_task(one(index, intended, measured)))
     await asyncio.gather(*tasks)
-    wall = last_done - start
-    cpu = time.process_time() - cpu0
-    pool.close()
-    latencies.sort()
-    send_lags.sort()
-    return {
-        "rate": rate,
-        "duration_s": duration,
-        "requests": total,
-        "achieved_rps": round(len(latencies) / wall, 1) if wall > 0 else 0.0,
-        "p50_ms": _ms(percentile(latencies, 50)),
-        "p90_ms": _ms(percentile(latencies, 90)),
-        "p99_ms": _ms(percentile(latencies, 99)),
-        "max_ms": _ms(latencies[-1]) if latencies else math.nan,
-        "errors": sum(tally.errors.values()),
-        "error_kinds": dict(tally.errors),
-        "connections_used": pool.opened,
-        "connections_per_worker": spread,
-        "send_lag_p99_ms": _ms(percentile(send_lags, 99)),
-        "client_cpu_pct": round(100 * cpu / wall, 1) if wall > 0 else 0.0,
-    }
+    client_cpu_pct = round(100 * (time.process_time() - cpu0) / (loop.time() - start), 1)
+    results: list[dict[str, Any]] = []
+    for index, pool in enumerate(pools):
+        pool.close()
+        done = sorted(latencies[index])
+        lag = sorted(lags[index])
+        results.append(
+            {
+                "rate": rate,
+                "duration_s": block * rounds,
+                "requests": sum(1 for _, i, m in schedule if m and i == index),
+                "completed": len(done),
+                "p50_ms": _ms(percentile(done, 50)),
+                "p90_ms": _ms(percentile(done, 90)),
+                "p99_ms": _ms(percentile(done, 99)),
+                "max_ms": _ms(done[-1]) if done else math.nan,
+                "errors": sum(tallies[index].errors.values()),
+                "error_kinds": dict(tallies[index].errors),
+                "send_lag_p99_ms": _ms(percentile(lag, 99)),
+                "connections_used": pool.opened,
+                "connections_per_worker": spreads[index],
+                "client_cpu_pct": client_cpu_pct,
+            }
+        )
+    return results
 
 
 async def _closed_loop(
-    port: int, raw: bytes, connections: int, duration: float, warmup: float, server_pids: Sequence[int]
-) -> dict[str, Any]:
+    targets: Sequence[Target], connections: int, slice_: float, rounds: int, warmup: float
+) -> list[dict[str, Any]]:
     loop = asyncio.get_running_loop()
-    tally = _Tally()
-    conns, spread = await balanced_connections(port, raw, connections, server_pids)
-    latencies: list[float] = []
-    begin = loop.time()
-    measure_from = begin + warmup
-    end = measure_from + duration
-    marks: dict[str, tuple[float, float]] = {}
+    opened = [await balanced_connections(t.port, t.raw, connections, t.pids) for t in targets]
+    tallies = [_Tally() for _ in targets]
+    latencies: list[list[float]] = [[] for _ in targets]
+    slice_rps: list[list[float]] = [[] for _ in targets]
+    totals = [[0, 0.0, 0.0] for _ in targets]  # completed requests, seconds, server CPU seconds
+    client_cpu = client_wall = 0.0
 
-    async def mark_at(name: str, when: float) -> None:
-        await asyncio.sleep(max(0.0, when - loop.time()))
-        marks[name] = (time.process_time(), cpu_seconds(server_pids))
+    async def run_slice(index: int, length: float, measured: bool) -> None:
+        nonlocal client_cpu, client_wall
+        target = targets[index]
+        completed: list[float] = []
+        cpu0, client0 = cpu_seconds(target.pids), time.process_time()
+        begin = loop.time()
+        end = begin + length
 
-    async def run(conn: HttpConnection) -> None:
-        while True:
-            sent = loop.time()
-            if sent >= end:
-                return
-            ok = await _timed_request(conn, raw, tally)
-            done = loop.time()
-            if ok and measure_from <= sent and done <= end:
-                latencies.append(done - sent)
+        async def drive(conn: HttpConnection) -> None:
+            while (sent := loop.time()) < end:
+                if await _timed_request(conn, target.raw, tallies[index]):
+                    completed.append(loop.time() - sent)
 
-    await asyncio.gather(mark_at("start", measure_from), mark_at("end", end), *(run(conn) for conn in conns))
-    client_cpu = marks["end"][0] - marks["start"][0]
-    server_cpu = marks["end"][1] - marks["start"][1]
-    for conn in conns:
-        conn.close()
-    latencies.sort()
-    count = len(latencies)
-    return {
-        "connections": connections,
-        "connections_per_worker": spread,
-        "duration_s": duration,
-        "requests": count,
-        "rps": round(count / duration, 1),
-        "p50_ms": _ms(percentile(latencies, 50)),
-        "p99_ms": _ms(percentile(latencies, 99)),
-        "errors": sum(tally.errors.values()),
-        "error_kinds": dict(tally.errors),
-        "server_cpu_ms_per_req": round(1000 * server_cpu / count, 4) if count else math.nan,
-        "client_cpu_pct": round(100 * client_cpu / duration, 1),
-    }
+        await asyncio.gather(*(drive(conn) for conn in opened[index][0]))
+        # Requests sent before `end` are all awaited, so the slice lasts until the last one answered.
+        wall = loop.time() - begin
+        if measured:
+            totals[index][0] += len(completed)
+            totals[index][1] += wall
+            totals[index][2] += cpu_seconds(target.pids) - cpu0
+            client_cpu += time.process_time() - client0
+            client_wall += wall
+            latencies[index] += completed
+            slice_rps[index].append(len(completed) / wall)
+
+    for index in range(len(targets)):
+        await run_slice(index, warmup, measured=False)
+    for index in interleaved_order(len(targets), rounds):
+        await run_slice(index, slice_, measured=True)
+    results: list[dict[str, Any]] = []
+    for index in range(len(targets)):
+        for conn in opened[index][0]:
+            conn.close()
+        done = sorted(latencies[index])
+        completed, seconds, cpu = totals[index]
+        results.append(
+            {
+                "connections": connections,
+                "connections_per_worker": opened[index][1],
+                "duration_s": round(seconds, 3),
+                "requests": int(completed),
+                "rps": round(completed / seconds, 1) if seconds else 0.0,
+                "slice_rps": [round(value, 1) for value in slice_rps[index]],
+                "p50_ms": _ms(percentile(done, 50)),
+                "p99_ms": _ms(percentile(done, 99)),
+                "errors": sum(tallies[index].errors.values()),
+                "error_kinds": dict(tallies[index].errors),
+                "server_cpu_ms_per_req": round(1000 * cpu / completed, 4) if completed else math.nan,
+                "client_cpu_pct": round(100 * client_cpu / client_wall, 1) if client_wall else 0.0,
+            }
+        )
+    return results
 
 
 def open_loop(
-    port: int,
-    raw: bytes,
+    targets: Sequence[Target],
     *,
     rate: float,
-    duration: float,
+    block: float = 1.0,
+    rounds: int = 10,
+    warmup: float = 2.0,
     max_connections: int = 64,
-    server_pids: Sequence[int] = (),
-) -> dict[str, Any]:
-    """Steady `rate` req/s for `duration` s; latency from each request's intended send time."""
-    return asyncio.run(_open_loop(port, raw, rate, duration, max_connections, server_pids))
+) -> list[dict[str, Any]]:
+    """A steady `rate` req/s that switches target every `block` s, in interleaved order (A B B A ...).
+
+    Each target first gets `warmup` s of unmeasured load, then `rounds` blocks; latency is measured from each
+    request's intended send time. Returns one result per target.
+    """
+    return asyncio.run(_open_loop(targets, rate, block, rounds, warmup, max_connections))
 
 
 def closed_loop(
-    port: int,
-    raw: bytes,
-    *,
-    connections: int,
-    duration: float,
-    warmup: float = 1.0,
-    server_pids: Sequence[int] = (),
-) -> dict[str, Any]:
-    """`connections` keep-alive connections back to back; completions per second after `warmup`."""
-    return asyncio.run(_closed_loop(port, raw, connections, duration, warmup, server_pids))
+    targets: Sequence[Target], *, connections: int, slice_: float = 1.0, rounds: int = 8, warmup: float = 1.0
+) -> list[dict[str, Any]]:
+    """`connections` keep-alive connections back to back, on one target at a time in interleaved slices.
+
+    Returns one result per target: completions per second over its measured slices, and each slice's rate.
+    """
+    return asyncio.run(_closed_loop(targets, connections, slice_, rounds, warmup))
+
+
+def pair_ratios(first: Sequence[float], second: Sequence[float]) -> list[float]:
+    """Per-round ratios first/second of two targets' interleaved slice figures."""
+    return [a / b for a, b in zip(first, second, strict=True) if b]
 
 
 # ------------------------------------------------------------------------------------------- reporting
@@ -570,6 +626,7 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "loadavg": " ".join(f"{value:.2f}" for value in os.getloadavg()),
     }
 
 
@@ -579,8 +636,11 @@ Figures are recorded by the benchmarks themselves (`--record`); see the section 
 """
 
 
-def record_section(key: str, body: str, path: Path = BENCHMARKS_MD) -> None:
-    """Replace the text between `<!-- bench:KEY:start -->` and `<!-- bench:KEY:end -->` (append if absent)."""
+def record_section(key: str, title: str, body: str, path: Path = BENCHMARKS_MD) -> None:
+    """Replace the text between `<!-- bench:KEY:start -->` and `<!-- bench:KEY:end -->`.
+
+    Without those markers, a new section `## TITLE` holding them is appended.
+    """
     start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
     text = path.read_text() if path.exists() else _INTRO
@@ -589,7 +649,7 @@ def record_section(key: str, body: str, path: Path = BENCHMARKS_MD) -> None:
         _, _, tail = rest.partition(end)
         text = head + block + tail
     else:
-        text = text.rstrip() + "\n\n" + block + "\n"
+        text = f"{text.rstrip()}\n\n## {title}\n\n{block}\n"
     path.write_text(text)
 
 

@@ -125,6 +125,7 @@ class Supervisor:
         try:
             self.stop_all()
         finally:
+            proctable.become_subreaper(False)
             for signum, handler in self._previous.items():
                 signal.signal(signum, handler)
 

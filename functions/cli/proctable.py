@@ -137,12 +137,12 @@ def _prctl(option: int, value: int) -> bool:
     return prctl is not None and int(prctl(option, value, 0, 0, 0)) == 0
 
 
-def become_subreaper() -> bool:
+def become_subreaper(enabled: bool = True) -> bool:
     """Make orphaned descendants re-parent to this process instead of init (Linux; False elsewhere).
 
     That keeps a work-horse whose worker was SIGKILLed inside our tree, where shutdown finds it.
     """
-    return _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    return _prctl(_PR_SET_CHILD_SUBREAPER, int(enabled))
 
 
 def die_with_parent_hook() -> Callable[[], None]:

@@ -157,15 +157,14 @@ def envelope_from_settings(settings: Settings) -> Envelope:
     The key file is created on first use (32 random bytes, base64, mode 0600) and never overwritten; it
     holds the same syntax as ENCRYPTION_KEY, so an operator can turn it into a rotation list. Losing it
     makes every sealed blob unreadable, so back it up with the data directory.
-    Raises SettingsError if the key file exists but is malformed.
+    Raises SettingsError if the key file is malformed or cannot be read or created.
     """
     if settings.encryption_key:
         return Envelope(parse_encryption_keys(settings.encryption_key))
     path = settings.data_dir / KEY_FILE_NAME
-    value = _read_or_create_key_file(path)
     try:
-        return Envelope(parse_encryption_keys(value))
-    except ValueError as exc:
+        return Envelope(parse_encryption_keys(_read_or_create_key_file(path)))
+    except (OSError, ValueError) as exc:  # unreadable, unwritable or malformed: all fatal at boot
         raise SettingsError(f"Invalid configuration: {path}: {exc}") from exc
 
 

@@ -208,3 +208,10 @@ def test_a_malformed_key_file_is_a_settings_error(tmp_path: Path) -> None:
     (tmp_path / ".encryption-key").write_text("not-a-key\n")
     with pytest.raises(SettingsError, match=r"\.encryption-key"):
         envelope_from_settings(settings_for(tmp_path))
+
+
+def test_a_key_file_that_cannot_be_created_is_a_settings_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")
+    with pytest.raises(SettingsError, match="Invalid configuration"):
+        envelope_from_settings(settings_for(blocker / "data"))

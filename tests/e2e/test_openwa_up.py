@@ -1,0 +1,222 @@
+"""`openwa up` as a user runs it: one command, a working API with an admin key, and Ctrl-C leaves nothing.
+
+The command runs as a real subprocess with REDIS_URL removed, so it starts its own Redis; its process tree is
+read from /proc independently of the code under test.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+READY_BUDGET_SECONDS = 20.0  # the target is < 10 s on 2 cores; CI machines are noisy
+STOP_BUDGET_SECONDS = 15.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _openwa() -> list[str]:
+    script = Path(sys.executable).with_name("openwa")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "functions.cli"]
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "PORT", "DATA_DIR", "API_MASTER_KEY"}
+    }
+    env.update(PYTHONUNBUFFERED="1", LOG_LEVEL="warning", **extra)
+    return env
+
+
+def _process_tree(root: int) -> dict[int, tuple[int, str]]:
+    """pid -> (start time, cmdline) of every process below `root`, read straight from /proc."""
+    parents: dict[int, int] = {}
+    starts: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rfind(")") + 2 :].split()
+        parents[int(entry.name)], starts[int(entry.name)] = int(fields[1]), int(fields[19])
+    tree: dict[int, tuple[int, str]] = {}
+    pending = [root]
+    while pending:
+        parent = pending.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree[pid] = (starts[pid], _cmdline(pid))
+                pending.append(pid)
+    return tree
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _all_cmdlines() -> dict[int, str]:
+    return {int(e.name): _cmdline(int(e.name)) for e in Path("/proc").iterdir() if e.name.isdigit()}
+
+
+def _still_running(pid: int, start_time: int) -> bool:
+    try:
+        raw = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    fields = raw[raw.rfind(")") + 2 :].split()
+    return int(fields[19]) == start_time and fields[0] not in {"Z", "X"}
+
+
+@dataclass
+class Up:
+    """A running `openwa up`, its output collected line by line on a thread."""
+
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    output: list[str] = field(default_factory=list)
+
+    def wait_for_line(self, pattern: str, timeout: float) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.process.poll() is not None and self.lines.empty():
+                    break
+                continue
+            self.output.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+        raise AssertionError(f"no line matching {pattern!r}; output:\n" + "".join(self.output[-40:]))
+
+    def drain(self) -> str:
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
+        return "".join(self.output)
+
+
+def _start_up(cwd: Path, *args: str, **env: str) -> Up:
+    process = subprocess.Popen(
+        [*_openwa(), "up", *args],
+        cwd=cwd,
+        env=_environment(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    up = Up(process)
+    assert process.stdout is not None
+    stream = process.stdout
+    threading.Thread(target=lambda: [up.lines.put(line) for line in stream], daemon=True).start()
+    return up
+
+
+@pytest.fixture
+def running_up(tmp_path: Path) -> Iterator[tuple[Up, int, Path, float]]:
+    port, data = _free_port(), tmp_path / "data"
+    started = time.monotonic()
+    up = _start_up(tmp_path, "--port", str(port), "--data-dir", str(data))
+    try:
+        up.wait_for_line(r"openwa: ready in", READY_BUDGET_SECONDS)
+        yield up, port, data, time.monotonic() - started
+    finally:
+        if up.process.poll() is None:
+            up.process.kill()  # only on a failed test; the tree then dies through PR_SET_PDEATHSIG
+            up.process.wait()
+
+
+def test_up_serves_with_an_admin_key_and_ctrl_c_leaves_nothing_behind(
+    running_up: tuple[Up, int, Path, float], record_property: pytest.RecordProperty
+) -> None:
+    up, port, data, ready_after = running_up
+    record_property("start_to_ready_seconds", round(ready_after, 2))
+    print(f"openwa up: start to ready {ready_after:.2f} s")
+    base = f"http://127.0.0.1:{port}"
+
+    assert httpx.get(f"{base}/api/health/ready", timeout=5).status_code == 200
+    key_file = data / ".api-key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert key in up.drain()  # printed once, on first boot
+    validated = httpx.post(f"{base}/api/auth/validate", headers={"X-API-Key": key}, timeout=5)
+    assert validated.status_code == 200, validated.text
+    assert (
+        httpx.post(f"{base}/api/auth/validate", headers={"X-API-Key": "owa_k1_" + "0" * 64}).status_code
+        == 401
+    )
+
+    redis_port = re.search(r"redis-server on 127\.0\.0\.1:(\d+)", up.drain())
+    assert redis_port, up.drain()
+    tree = _process_tree(up.process.pid)
+    commands = " ".join(cmdline for _, cmdline in tree.values())
+    for piece in ("redis-server", "gunicorn", "functions.cli worker"):
+        assert piece in commands
+
+    stop_started = time.monotonic()
+    up.process.send_signal(signal.SIGINT)
+    assert up.process.wait(timeout=STOP_BUDGET_SECONDS) == 0, up.drain()
+    print(f"openwa up: Ctrl-C to exit {time.monotonic() - stop_started:.2f} s")
+
+    left = {pid: cmd for pid, (start, cmd) in tree.items() if _still_running(pid, start)}
+    assert left == {}, f"left running: {left}"
+    mentions = re.compile(rf"{re.escape(str(data))}|:({port}|{redis_port.group(1)})\b")
+    strays = {pid: cmd for pid, cmd in _all_cmdlines().items() if mentions.search(cmd)}
+    assert strays == {}, f"processes still mention this run: {strays}"
+    assert "openwa: stopped" in up.drain()
+
+
+def test_a_child_that_dies_stops_everything_and_up_exits_1_naming_it(
+    running_up: tuple[Up, int, Path, float],
+) -> None:
+    up, _port, _data, _ = running_up
+    tree = _process_tree(up.process.pid)
+    worker = next(pid for pid, (_, cmd) in tree.items() if "functions.cli worker" in cmd)
+
+    os.kill(worker, signal.SIGKILL)
+
+    assert up.process.wait(timeout=STOP_BUDGET_SECONDS) == 1
+    assert re.search(r"webhook-worker was killed by signal 9 unexpectedly", up.drain())
+    assert {pid for pid, (start, _) in tree.items() if _still_running(pid, start)} == set()
+
+
+def test_a_bad_setting_stops_up_with_exit_2_and_one_line_naming_it(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*_openwa(), "up", "--data-dir", str(tmp_path / "data")],
+        cwd=tmp_path,
+        env=_environment(PORT="abc"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Invalid configuration: PORT:")
+    assert not (tmp_path / "data").exists()  # nothing was started
