@@ -206,34 +206,35 @@ def markdown(result: dict[str, Any], command: str) -> str:
     ol, sat = "open_loop", "saturation"
     spread = ratio["throughput_per_round"]
     verdict = {True: "pass", False: "**FAIL**"}
-    rows: list[tuple[str, Any, Any, Any, str]] = [
-        ("open loop p50 (ms)", app[ol]["p50_ms"], base[ol]["p50_ms"], ratio["p50"], ""),
-        ("open loop p90 (ms)", app[ol]["p90_ms"], base[ol]["p90_ms"], "", ""),
-        ("open loop p99 (ms)", app[ol]["p99_ms"], base[ol]["p99_ms"], ratio["p99"], ""),
-        ("open loop max (ms)", app[ol]["max_ms"], base[ol]["max_ms"], "", ""),
-        ("saturation throughput (req/s)", app[sat]["rps"], base[sat]["rps"], ratio["throughput"], ""),
-        (
-            "— per-round ratio min / median / max",
-            "",
-            "",
-            f"{spread['min']:g} / {spread['median']:g} / {spread['max']:g}",
-            "",
+
+    def row(name: str, a: Any, b: Any, r: Any = "") -> str:
+        return f"| {name} | {_fmt(a)} | {_fmt(b)} | {_fmt(r)} |"
+
+    per_round = f"{spread['min']:g} / {spread['median']:g} / {spread['max']:g}"
+    rows = [
+        row("open loop p50 (ms)", app[ol]["p50_ms"], base[ol]["p50_ms"], ratio["p50"]),
+        row("open loop p90 (ms)", app[ol]["p90_ms"], base[ol]["p90_ms"]),
+        row("open loop p99 (ms)", app[ol]["p99_ms"], base[ol]["p99_ms"], ratio["p99"]),
+        row("open loop max (ms)", app[ol]["max_ms"], base[ol]["max_ms"]),
+        row(
+            "— load generator's own send lag p99 (ms)",
+            app[ol]["send_lag_p99_ms"],
+            base[ol]["send_lag_p99_ms"],
         ),
-        ("saturation p50 (ms)", app[sat]["p50_ms"], base[sat]["p50_ms"], "", ""),
-        ("saturation p99 (ms)", app[sat]["p99_ms"], base[sat]["p99_ms"], "", ""),
-        (
+        row("saturation throughput (req/s)", app[sat]["rps"], base[sat]["rps"], ratio["throughput"]),
+        row("— per-round ratio min / median / max", "", "", per_round),
+        row("saturation p50 (ms)", app[sat]["p50_ms"], base[sat]["p50_ms"]),
+        row("saturation p99 (ms)", app[sat]["p99_ms"], base[sat]["p99_ms"]),
+        row(
             "server CPU per request (ms)",
             app[sat]["server_cpu_ms_per_req"],
             base[sat]["server_cpu_ms_per_req"],
             ratio["cpu_per_request"],
-            "",
         ),
-        (
+        row(
             "errors (open loop + saturation)",
             app[ol]["errors"] + app[sat]["errors"],
             base[ol]["errors"] + base[sat]["errors"],
-            "",
-            "",
         ),
     ]
     s, m = result["settings"], result["machine"]
@@ -254,8 +255,7 @@ def markdown(result: dict[str, Any], command: str) -> str:
             f"(target ≥ {THROUGHPUT_RATIO_GTE:g}): {verdict[ok['throughput_ratio']]}",
             "",
         ]
-    lines += [f"| metric | {first} | baseline | ratio | ", "| --- | ---: | ---: | ---: |"]
-    lines += [f"| {name} | {_fmt(a)} | {_fmt(b)} | {_fmt(r)} |" for name, a, b, r, _ in rows]
+    lines += [f"| metric | {first} | baseline | ratio |", "| --- | ---: | ---: | ---: |", *rows]
     lines += ["", "```", command, "```"]
     return "\n".join(lines)
 
@@ -271,7 +271,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--target", default=APP_TARGET, help=f"WSGI app to measure [{APP_TARGET}]")
     add("--worker-class", default="gthread", help="gunicorn worker class, both apps [gthread]")
     add("--workers", type=int, default=2, help="gunicorn workers, both apps [2]")
-    add("--threads", type=int, default=4, help="gunicorn threads per worker, both apps [4]")
+    add("--threads", type=int, default=8, help="gunicorn threads per worker, both apps [8]")
     add("--sessions", type=int, default=20, help="sessions seeded before measuring [20]")
     add("--rate", type=float, default=200.0, help="open-loop rate, req/s [200]")
     add("--block", type=float, default=1.0, help="open-loop block length, s [1]")

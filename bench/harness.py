@@ -133,11 +133,15 @@ class RedisServer:
 
 @dataclass(frozen=True)
 class GunicornSettings:
-    """The settings every app in one run is served with; identical for the app and its baseline."""
+    """The settings every app in one run is served with; identical for the app and its baseline.
+
+    The defaults mirror what `openwa api` runs on a 2-core machine (`functions/cli/gunicorn_conf.py`: gthread,
+    one worker per CPU, 8 threads), except a longer keep-alive so idle benchmark connections are never reaped.
+    """
 
     worker_class: str = "gthread"
     workers: int = 2
-    threads: int = 4
+    threads: int = 8
     keep_alive: int = 30
 
     def args(self) -> list[str]:
@@ -462,14 +466,9 @@ async def _open_loop(
     tallies = [_Tally() for _ in targets]
     latencies: list[list[float]] = [[] for _ in targets]
     lags: list[list[float]] = [[] for _ in targets]
-    schedule: list[tuple[float, int, bool]] = []  # (offset from start, target index, measured)
-    offset = 0.0
     blocks = [(index, warmup, False) for index in range(count)]
     blocks += [(index, block, True) for index in interleaved_order(count, rounds)]
-    for index, length, measured in blocks:
-        per_block = round(rate * length)
-        schedule += [(offset + i / rate, index, measured) for i in range(per_block)]
-        offset += per_block / rate
+    sent = [0 for _ in targets]
 
     async def one(index: int, intended: float, measured: bool) -> None:
         lag = loop.time() - intended
@@ -483,16 +482,21 @@ async def _open_loop(
             latencies[index].append(loop.time() - intended)
             lags[index].append(lag)
 
-    tasks: list[asyncio.Task[None]] = []
     cpu0 = time.process_time()
-    start = loop.time() + 0.05
-    for offset, index, measured in schedule:
-        intended = start + offset
-        delay = intended - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(index, intended, measured)))
-    await asyncio.gather(*tasks)
+    start = loop.time()
+    for index, length, measured in blocks:
+        # Each block is its own steady schedule, drained before the next target's block starts, so a
+        # backlog on one target never runs on top of another target's block.
+        tasks: list[asyncio.Task[None]] = []
+        origin = loop.time() + 0.01
+        for i in range(round(rate * length)):
+            intended = origin + i / rate
+            delay = intended - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(index, intended, measured)))
+        await asyncio.gather(*tasks)
+        sent[index] += len(tasks) if measured else 0
     client_cpu_pct = round(100 * (time.process_time() - cpu0) / (loop.time() - start), 1)
     results: list[dict[str, Any]] = []
     for index, pool in enumerate(pools):
@@ -503,7 +507,7 @@ async def _open_loop(
             {
                 "rate": rate,
                 "duration_s": block * rounds,
-                "requests": sum(1 for _, i, m in schedule if m and i == index),
+                "requests": sent[index],
                 "completed": len(done),
                 "p50_ms": _ms(percentile(done, 50)),
                 "p90_ms": _ms(percentile(done, 90)),
@@ -594,10 +598,11 @@ def open_loop(
     warmup: float = 2.0,
     max_connections: int = 64,
 ) -> list[dict[str, Any]]:
-    """A steady `rate` req/s that switches target every `block` s, in interleaved order (A B B A ...).
+    """Blocks of a steady `rate` req/s for `block` s, one target at a time in interleaved order (A B B A ...).
 
-    Each target first gets `warmup` s of unmeasured load, then `rounds` blocks; latency is measured from each
-    request's intended send time. Returns one result per target.
+    Each target first gets `warmup` s of unmeasured load, then `rounds` blocks. Latency is measured from each
+    request's intended send time. A block's requests all finish before the next block starts, so a backlog
+    built by an overloaded target grows for at most `block` s. Returns one result per target.
     """
     return asyncio.run(_open_loop(targets, rate, block, rounds, warmup, max_connections))
 
