@@ -11,6 +11,7 @@ from ulid import ULID
 
 from functions.api import errors
 from functions.api.docs import docs
+from functions.api.json_provider import OrjsonProvider
 from functions.api.limits import install_rate_limits
 from functions.api.openapi import Api
 from functions.api.routes import api_keys, health, sessions, storage
@@ -71,6 +72,7 @@ def _seed_admin_key(services: Services) -> None:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format.value)
+    Flask.json_provider_class = OrjsonProvider
     app = Flask("openwa")
     app.config.update(
         MAX_CONTENT_LENGTH=settings.body_size_limit,
@@ -80,7 +82,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/api" if settings.enable_swagger else None,
         OPENAPI_JSON_PATH="openapi.json",
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep OpenWA's field order
     wired = Services(settings)
     app.extensions["openwa"] = wired
     app.before_request(_assign_request_id)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from functions.core.clock import iso
-from functions.core.models import ApiKey
+from functions.core.models import ApiKey, Session
 from functions.services.sessions import SessionView
 
 
 def session_to_wire(view: SessionView) -> dict[str, Any]:
-    session = view.session
+    return {**_session_fields(view.session), "engineLoaded": view.engine_loaded}
+
+
+@lru_cache(maxsize=4096)
+def _session_fields(session: Session) -> dict[str, Any]:
+    """The stored part of the wire shape; memoised per (immutable) Session. Callers copy, never mutate."""
     return {
         "id": session.id,
         "name": session.name,
@@ -23,7 +29,6 @@ def session_to_wire(view: SessionView) -> dict[str, Any]:
         "updatedAt": iso(session.updated_at),
         "lastError": session.last_error,
         "restriction": session.restriction,
-        "engineLoaded": view.engine_loaded,
     }
 
 

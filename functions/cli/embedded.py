@@ -153,6 +153,7 @@ def _prepare_state(settings: Settings) -> _AdminKey:
     """Storage (creates the local encryption key once, before workers race for it) and the admin key."""
     from redis.exceptions import RedisError
 
+    from functions.core.errors import DomainError
     from functions.services.bootstrap import ensure_admin_key
     from functions.state.connection import redis_from_settings
     from functions.storage import build_storage
@@ -161,11 +162,13 @@ def _prepare_state(settings: Settings) -> _AdminKey:
     conn = redis_from_settings(settings)
     try:
         result = ensure_admin_key(settings, conn)
-    except RedisError as exc:
+    except (RedisError, DomainError) as exc:
         raise StartupError(f"cannot use Redis at {_redacted(settings.redis_url)}: {exc}") from exc
     finally:
         conn.close()
-    return _AdminKey(result.key_file, result.key if result.created else None)
+    # A key the operator chose (API_MASTER_KEY) is theirs already: never echo it into a terminal or log.
+    fresh = result.created and not settings.api_master_key
+    return _AdminKey(result.key_file, result.key if fresh else None)
 
 
 def _require_free_port(settings: Settings) -> None:
@@ -183,11 +186,13 @@ def _require_free_port(settings: Settings) -> None:
 
 def _wait_ready(url: str, supervisor: Supervisor, timeout: float) -> None:
     """Poll `url` until it answers 200, watching children (a dead one raises ChildExited)."""
+    # Straight to our own port: an http_proxy in the environment must not carry the probe elsewhere.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline, last = time.monotonic() + timeout, "no answer"
     while time.monotonic() < deadline:
         supervisor.check()
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http URL
+            with opener.open(url, timeout=2) as response:
                 if response.status == 200:
                     return
                 last = f"HTTP {response.status}"

@@ -18,7 +18,8 @@ from functions.config import Settings, get_settings
 
 def default_workers() -> int:
     """One worker per CPU this process may run on, at least 2 (one can restart while the other serves)."""
-    return min(max(len(os.sched_getaffinity(0)), 2), 8)
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(max(usable, 2), 8)
 
 
 def bind_address(settings: Settings) -> str:

@@ -5,13 +5,14 @@ tree, including RQ work-horses that left their worker's process group — is gon
 Children stop in waves (highest `stop_wave` first, so the API and workers stop before the Redis they use);
 within a wave each child gets SIGTERM, then SIGTERM again, then SIGKILL, each with a deadline.
 
-Children run in their own session, so a Ctrl-C in the terminal reaches only the supervisor, which then stops
-them in order rather than all at once; and each asks the kernel for SIGTERM should the supervisor die.
+Each child leads its own session. So a Ctrl-C in the terminal reaches only the supervisor, which then stops
+the children in order rather than all at once; and every process a child starts, even one that left its
+process group and was re-parented, is still found by its session. Each child also asks the kernel for
+SIGTERM should the supervisor itself die.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -110,7 +111,6 @@ class Supervisor:
         self._say = say
         self._escalation = escalation or Escalation()
         self._children: list[Child] = []
-        self._orphans: set[ProcessId] = set()  # descendants re-parented to us after their parent died
         self._signals = 0
         self._previous: dict[int, Any] = {}
         self._next_scan = 0.0
@@ -133,10 +133,6 @@ class Supervisor:
         # Only count: the loops act on it. A second signal during shutdown skips to the next stage.
         self._signals += 1
 
-    @property
-    def stop_requested(self) -> bool:
-        return self._signals > 0
-
     # -- starting and watching --
 
     def start(self, spec: ChildSpec) -> Child:
@@ -147,8 +143,6 @@ class Supervisor:
         """Track a child started elsewhere (e.g. Redis) under `name`, stopped in `stop_wave`."""
         child.name, child.stop_wave = name, stop_wave
         self._children.append(child)
-        # A scan made while it was starting (outside our books) may have counted it as an orphan.
-        self._orphans = {ident for ident in self._orphans if ident.pid != child.process.pid}
         return child
 
     def check(self) -> None:
@@ -182,24 +176,25 @@ class Supervisor:
     def tracked_pids(self) -> set[int]:
         """Pids of running children and of every living descendant seen so far."""
         self._remember_descendants()
-        idents = set(self._orphans).union(*(c.descendants for c in self._children))
-        alive = {ident.pid for ident in idents if proctable.is_alive(ident)}
+        alive = {ident.pid for ident in self._descendants(self._children) if proctable.is_alive(ident)}
         return alive | {c.process.pid for c in self._children if c.running}
 
     def _remember_descendants(self) -> None:
-        # Descendants are recorded while their parent runs: once it is gone they are re-parented (to us, the
-        # subreaper) and only an earlier record ties them to a wave. Orphans are whatever else is below us.
+        # Parent links only hold while the parent runs, so descendants are recorded as they are seen; the
+        # session finds the rest (a horse whose worker died) for as long as any of them lives. The dead are
+        # forgotten, so a long run's stream of short-lived work-horses does not pile up here.
         table = proctable.process_table()
-        ours = {c.process.pid for c in self._children}
-        below_children: set[ProcessId] = set()
+        # Reap after the snapshot: whatever it shows exited is then reaped before being forgotten below.
+        proctable.reap_adopted(self._descendants(self._children))
         for child in self._children:
+            found = proctable.session_members(child.process.pid, table)
             if child.process.returncode is None:
-                found = proctable.descendants([child.process.pid], table)
-                child.descendants |= found
-                below_children |= found
-        below_us = proctable.descendants([os.getpid()], table)
-        self._orphans |= {ident for ident in below_us if ident.pid not in ours} - below_children
-        proctable.reap_adopted(exclude=ours)
+                found |= proctable.descendants([child.process.pid], table)
+            child.descendants = {i for i in child.descendants if proctable.alive_in(i, table)} | found
+
+    @staticmethod
+    def _descendants(children: list[Child]) -> set[ProcessId]:
+        return set().union(*(c.descendants for c in children))
 
     # -- stopping --
 
@@ -229,14 +224,10 @@ class Supervisor:
             if child.running:
                 self._say(f"{child.name} (pid {child.process.pid}) survived SIGKILL")
 
-    def _wave_idents(self, members: list[Child]) -> set[ProcessId]:
-        # Orphans belong to whichever wave stops first: they were most likely a killed worker's horses.
-        return set(self._orphans).union(*(c.descendants for c in members))
-
     def _wave_alive(self, members: list[Child]) -> bool:
         if any(c.running for c in members):
             return True
-        return any(proctable.is_alive(ident) for ident in self._wave_idents(members))
+        return any(proctable.is_alive(ident) for ident in self._descendants(members))
 
     def _signal_wave(self, members: list[Child], signum: int, hit_descendants: bool) -> None:
         # The first SIGTERM goes to the children only, so an RQ worker lets its horse finish the job
@@ -247,7 +238,7 @@ class Supervisor:
                     self._say(f"{child.name} (pid {child.process.pid}) did not stop; killing it")
                 child.process.send_signal(signum)
         if hit_descendants:
-            for ident in self._wave_idents(members):
+            for ident in self._descendants(members):
                 proctable.send_signal(ident, signum)
 
     def _wait_wave(self, members: list[Child], seconds: float) -> None:
@@ -257,12 +248,12 @@ class Supervisor:
             self._remember_descendants()
 
     def _kill_stragglers(self) -> None:
-        # Whatever is still below us (say, a horse orphaned by a SIGKILLed worker) gets SIGKILL.
+        # Whatever still lives below any child (say, a horse whose worker was SIGKILLed) gets SIGKILL.
         self._remember_descendants()
-        leftovers = proctable.descendants([os.getpid()]) | self._wave_idents(self._children)
+        leftovers = {ident for ident in self._descendants(self._children) if proctable.is_alive(ident)}
         for ident in leftovers:
             proctable.send_signal(ident, signal.SIGKILL)
         deadline = time.monotonic() + self._escalation.kill
         while any(proctable.is_alive(i) for i in leftovers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        proctable.reap_adopted(exclude={c.process.pid for c in self._children})
+        proctable.reap_adopted(leftovers)

@@ -1,9 +1,10 @@
 """A read of the Linux process table (`/proc`), for finding and killing everything a supervisor started.
 
 Why not process groups: RQ work-horses call `os.setpgrp()`, so killing a worker's group leaves a running
-horse behind (`reference/stack.md` §1a). Walking parent links from `/proc/<pid>/stat` finds them whatever
-their group. A pid is identified together with its start time, so a pid the kernel recycled after its process
-died is never mistaken for the one we saw (and never signalled).
+horse behind (`reference/stack.md` §1a). Two things do find them: parent links (`/proc/<pid>/stat`), while the
+parent lives, and the session, which `setpgrp` does not change and which survives re-parenting (each child of
+the supervisor leads its own session). A pid is identified together with its start time, so a pid the kernel
+recycled after its process died is never mistaken for the one we saw (and never signalled).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ProcessInfo:
     ident: ProcessId
     ppid: int
     state: str
+    session: int
 
     @property
     def is_zombie(self) -> bool:
@@ -51,13 +53,15 @@ def read_process(pid: int) -> ProcessInfo | None:
         return None
     # `comm` (field 2) is in parentheses and may itself contain spaces or ')': split after the last ')'.
     fields = raw[raw.rfind(")") + 2 :].split()
-    # fields[0] is field 3 (state), fields[1] is field 4 (ppid), fields[19] is field 22 (starttime).
-    return ProcessInfo(ProcessId(pid, int(fields[19])), ppid=int(fields[1]), state=fields[0])
+    # fields[0] is field 3 (state), [1] field 4 (ppid), [3] field 6 (session), [19] field 22 (starttime).
+    return ProcessInfo(ProcessId(pid, int(fields[19])), int(fields[1]), fields[0], int(fields[3]))
 
 
 def process_table() -> dict[int, ProcessInfo]:
-    """Every process visible in `/proc`, keyed by pid."""
+    """Every process visible in `/proc`, keyed by pid (empty without a /proc: no descendant tracking)."""
     table: dict[int, ProcessInfo] = {}
+    if not PROC.is_dir():
+        return table
     for entry in PROC.iterdir():
         if entry.name.isdigit():
             info = read_process(int(entry.name))
@@ -81,6 +85,25 @@ def descendants(roots: Iterable[int], table: dict[int, ProcessInfo] | None = Non
                     found.add(child.ident)
                 pending.append(child.ident.pid)
     return found
+
+
+def session_members(leader: int, table: dict[int, ProcessInfo] | None = None) -> set[ProcessId]:
+    """Living processes in the session `leader` leads, the leader excluded.
+
+    Safe after the leader has exited: the kernel does not reuse a pid while a session still carries it.
+    """
+    table = process_table() if table is None else table
+    return {
+        info.ident
+        for info in table.values()
+        if info.session == leader and info.ident.pid != leader and not info.is_zombie
+    }
+
+
+def alive_in(ident: ProcessId, table: dict[int, ProcessInfo]) -> bool:
+    """True if `table` (a snapshot) shows the very process `ident`, not exited."""
+    info = table.get(ident.pid)
+    return info is not None and info.ident == ident and not info.is_zombie
 
 
 def is_alive(ident: ProcessId) -> bool:
@@ -109,17 +132,18 @@ def cmdline(pid: int) -> str:
     return raw.replace(b"\0", b" ").decode(errors="replace").strip()
 
 
-def reap_adopted(exclude: Iterable[int]) -> None:
-    """Collect exit statuses of our zombie children that are not in `exclude` (our own Popen objects).
+def reap_adopted(candidates: Iterable[ProcessId]) -> None:
+    """Collect the exit status of those `candidates` that were re-parented to us and have exited.
 
-    As a subreaper we inherit orphaned descendants; without this they would stay zombies until we exit.
-    `exclude` protects the pids whose status `subprocess.Popen` still has to read.
+    As a subreaper we inherit orphaned descendants; unreaped they would stay zombies until we exit. Only
+    processes we tracked are reaped, so exit statuses that `subprocess.Popen` objects wait for are left alone.
     """
-    mine, skip = os.getpid(), set(exclude)
-    for info in process_table().values():
-        if info.ppid == mine and info.is_zombie and info.ident.pid not in skip:
+    mine = os.getpid()
+    for ident in candidates:
+        info = read_process(ident.pid)
+        if info is not None and info.ident == ident and info.ppid == mine and info.is_zombie:
             with contextlib.suppress(ChildProcessError):
-                os.waitpid(info.ident.pid, os.WNOHANG)
+                os.waitpid(ident.pid, os.WNOHANG)
 
 
 @functools.cache

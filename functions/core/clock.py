@@ -20,5 +20,5 @@ def parse_iso(value: str | None) -> datetime | None:
     """Parse what `iso` writes (and any ISO-8601 with an offset); naive input is taken as UTC."""
     if not value:
         return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(value)  # Python 3.11 reads the trailing Z itself
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -12,7 +12,7 @@ from functions.core.enums import DesiredState, Role, SessionStatus
 DEFAULT_RECONNECT_BASE_DELAY_MS = 5000
 
 
-@dataclass
+@dataclass(frozen=True)
 class SessionConfig:
     """The tunables OpenWA honours (`reference/openwa.md` §3.2). None attempts means unlimited."""
 
@@ -38,9 +38,13 @@ class SessionConfig:
         )
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Session:
-    """A WhatsApp session: what the operator wants (`desired_state`) and what the runner reports."""
+    """A WhatsApp session: what the operator wants (`desired_state`) and what the runner reports.
+
+    Immutable (change it through `SessionRepository.update`), so a parsed record can be shared and
+    memoised; identity-hashed, since `restriction` is a dict.
+    """
 
     id: str
     name: str
@@ -64,9 +68,10 @@ class Session:
     kill_generation: int = 0
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class ApiKey:
-    """An API key record; only the hash of the secret is kept (`key_hash`)."""
+    """An API key record; only the hash of the secret is kept (`key_hash`). Immutable: change it with
+    `dataclasses.replace` and save the copy, so parsed records can be shared and memoised."""
 
     id: str
     name: str

@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -129,11 +129,8 @@ class ApiKeyService:
 
     def update(self, key_id: str, changes: dict[str, Any]) -> ApiKey:
         """Apply a partial update (name, role, allowedIps, allowedSessions, expiresAt)."""
-        with self._repo.admin_lock():
-            key = self.get(key_id)
-            for name, value in changes.items():
-                setattr(key, name, value)
-            key.updated_at = utcnow()
+        with self._repo.changes_lock():
+            key = replace(self.get(key_id), **changes, updated_at=utcnow())
             self._refuse_losing_last_admin(key_id, key)
             self._repo.save(key)
         return key
@@ -142,7 +139,7 @@ class ApiKeyService:
         return self.update(key_id, {"is_active": False})
 
     def delete(self, key_id: str) -> ApiKey:
-        with self._repo.admin_lock():
+        with self._repo.changes_lock():
             key = self.get(key_id)
             self._refuse_losing_last_admin(key_id, None)
             self._repo.delete(key)

@@ -95,11 +95,9 @@ class SessionService:
         if name is not None:
             session_id = self._repo.id_for_name(name)
             ids = [session_id] if session_id and (only is None or session_id in only) else []
-            sessions = self._repo.get_many(ids)
         else:
-            sessions = self._repo.page(limit=limit, offset=offset, only=only)
-        loaded = self._repo.engines_loaded([session.id for session in sessions])
-        return [SessionView(session, loaded[session.id]) for session in sessions]
+            ids = self._repo.page_ids(limit=limit, offset=offset, only=only)
+        return [SessionView(session, loaded) for session, loaded in self._repo.get_many_with_leases(ids)]
 
     def delete(self, session_id: str) -> Session:
         """Remove the record, its webhooks, queued jobs and stored auth; runners drop it on wake."""

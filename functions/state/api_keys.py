@@ -1,12 +1,19 @@
-"""API key records in Redis (`<p>:apikey:<id>` hashes, `<p>:apikey-hashes` for lookup by hash)."""
+"""API key records in Redis: `<p>:apikeys` maps id -> JSON record, `<p>:apikey-hashes` maps key hash -> id.
+
+Authenticating a request is one round trip (a two-line Lua lookup through both hashes), because it
+happens on every request.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from redis import Redis
 from redis.exceptions import LockError
 
@@ -14,7 +21,6 @@ from functions.core.clock import iso, parse_iso, utcnow
 from functions.core.enums import Role
 from functions.core.errors import StateUnavailable
 from functions.core.models import ApiKey
-from functions.state.codec import decode_fields, encode_fields, text
 from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 
@@ -27,6 +33,25 @@ def _render(name: str, value: Any) -> Any:
     if isinstance(value, Role):
         return value.label
     return value
+
+
+_FIND_BY_HASH = """
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then return false end
+return redis.call('HGET', KEYS[2], id)
+"""
+
+
+def _dump(key: ApiKey) -> bytes:
+    return orjson.dumps(
+        {spec.name: _render(spec.name, getattr(key, spec.name)) for spec in dataclass_fields(key)}
+    )
+
+
+@lru_cache(maxsize=1024)
+def _load(raw: bytes) -> ApiKey:
+    """Parse a stored record; memoised on its bytes (authentication reads the same record every request)."""
+    return _from_fields(orjson.loads(raw))
 
 
 def _from_fields(data: dict[str, Any]) -> ApiKey:
@@ -44,59 +69,55 @@ class ApiKeyRepository:
     def __init__(self, conn: Redis, keys: Keys) -> None:
         self._conn = conn
         self._keys = keys
+        self._find_by_hash = conn.register_script(_FIND_BY_HASH)
 
     def save(self, key: ApiKey) -> None:
-        fields = {spec.name: _render(spec.name, getattr(key, spec.name)) for spec in dataclass_fields(key)}
+        """Insert or replace a key (its hash never changes after creation)."""
         with translate_redis_errors(), self._conn.pipeline() as pipe:
-            pipe.hset(self._keys.api_key(key.id), mapping=encode_fields(fields))
+            pipe.hset(self._keys.api_keys, key.id, _dump(key))
             pipe.hset(self._keys.api_key_hashes, key.key_hash, key.id)
-            pipe.zadd(self._keys.api_keys, {key.id: key.created_at.timestamp() * 1000})
             pipe.execute()
 
     def get(self, key_id: str) -> ApiKey | None:
         with translate_redis_errors():
-            raw = self._conn.hgetall(self._keys.api_key(key_id))
-        return _from_fields(decode_fields(raw)) if raw else None
+            raw = self._conn.hget(self._keys.api_keys, key_id)
+        return _load(raw) if raw else None
 
     def find_by_hash(self, key_hash: str) -> ApiKey | None:
         with translate_redis_errors():
-            key_id = self._conn.hget(self._keys.api_key_hashes, key_hash)
-        return self.get(text(key_id)) if key_id else None
+            raw = self._find_by_hash(keys=[self._keys.api_key_hashes, self._keys.api_keys], args=[key_hash])
+        return _load(raw) if raw else None
 
     def all(self) -> list[ApiKey]:
+        """Every key, oldest first."""
         with translate_redis_errors():
-            ids = self._conn.zrange(self._keys.api_keys, 0, -1)
-            with self._conn.pipeline(transaction=False) as pipe:
-                for key_id in ids:
-                    pipe.hgetall(self._keys.api_key(text(key_id)))
-                rows = pipe.execute()
-        return [_from_fields(decode_fields(raw)) for raw in rows if raw]
+            rows = self._conn.hvals(self._keys.api_keys)
+        return sorted((_load(raw) for raw in rows), key=lambda key: key.created_at)
 
     def is_empty(self) -> bool:
         with translate_redis_errors():
-            return int(self._conn.zcard(self._keys.api_keys)) == 0
+            return int(self._conn.hlen(self._keys.api_keys)) == 0
 
     def delete(self, key: ApiKey) -> None:
         with translate_redis_errors(), self._conn.pipeline() as pipe:
-            pipe.delete(self._keys.api_key(key.id))
+            pipe.hdel(self._keys.api_keys, key.id)
             pipe.hdel(self._keys.api_key_hashes, key.key_hash)
-            pipe.zrem(self._keys.api_keys, key.id)
             pipe.execute()
 
     def record_usage(self, key_id: str, uses: int) -> None:
-        """Add `uses` to the counter and stamp `last_used_at`, if the key still exists."""
-        record = self._keys.api_key(key_id)
-        with translate_redis_errors():
-            if not self._conn.exists(record):
+        """Add `uses` to the counter and stamp `last_used_at`, if the key still exists.
+
+        Serialised with the other key changes so a usage flush never overwrites a concurrent revoke.
+        """
+        with self.changes_lock():
+            key = self.get(key_id)
+            if key is None:
                 return
-            with self._conn.pipeline() as pipe:
-                pipe.hincrby(record, "usage_count", uses)
-                pipe.hset(record, "last_used_at", encode_fields({"v": iso(utcnow())})["v"])
-                pipe.execute()
+            self.save(replace(key, usage_count=key.usage_count + uses, last_used_at=utcnow()))
 
     @contextmanager
-    def admin_lock(self) -> Iterator[None]:
-        """Serialise changes that could remove the last usable admin key (across all API processes)."""
+    def changes_lock(self) -> Iterator[None]:
+        """Serialise changes to keys across all API processes (read-modify-write, last-admin checks)."""
         lock = self._conn.lock(self._keys.api_keys_lock, timeout=10, blocking_timeout=5)
         with translate_redis_errors():
             acquired = lock.acquire()

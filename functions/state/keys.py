@@ -2,7 +2,7 @@
 
 | key                                   | type   | holds                                              |
 |---------------------------------------|--------|----------------------------------------------------|
-| `<p>:session:<id>`                    | hash   | one session; each field a JSON value               |
+| `<p>:session:<id>`                    | string | one session, a JSON document                       |
 | `<p>:sessions`                        | zset   | session ids scored by creation time (ms)           |
 | `<p>:session-names`                   | hash   | session name -> id (uniqueness, lookup by name)    |
 | `<p>:lease:session:<id>`              | string | runner id holding the session (runner issue; PX)   |
@@ -43,9 +43,6 @@ class Keys:
 
     def session_lease(self, session_id: str) -> str:
         return f"{self.prefix}:lease:session:{session_id}"
-
-    def api_key(self, key_id: str) -> str:
-        return f"{self.prefix}:apikey:{key_id}"
 
     @property
     def api_keys(self) -> str:

@@ -1,32 +1,32 @@
-"""Session records in Redis (`<p>:session:<id>` hashes, indexed by creation time and by name)."""
+"""Session records in Redis: one JSON document per session (`<p>:session:<id>`), indexed by creation
+time (`<p>:sessions`) and by name (`<p>:session-names`).
+
+A list request reads a page with one MGET (records and leases together), which is what keeps
+`GET /api/sessions` cheap; updates are optimistic read-modify-write under WATCH, so a runner reporting a
+status and an operator changing the config never lose each other's fields.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import fields as dataclass_fields
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from redis import Redis
 from redis.exceptions import WatchError
 
 from functions.core.clock import iso, parse_iso, utcnow
 from functions.core.enums import DesiredState, SessionStatus
-from functions.core.errors import Conflict
+from functions.core.errors import Conflict, StateUnavailable
 from functions.core.models import Session, SessionConfig
-from functions.state.codec import decode_fields, encode_fields, text
+from functions.state.codec import text
 from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 
+_UPDATE_ATTEMPTS = 20
 _DATETIME_FIELDS = {"created_at", "updated_at", "connected_at", "last_active_at", "qr_updated_at"}
-
-# HSET only when the record still exists: a runner reporting status after a delete must not resurrect it.
-_UPDATE_IF_EXISTS = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], unpack(ARGV))
-  return 1
-end
-return 0
-"""
 
 
 class SessionNameTaken(Conflict):
@@ -34,7 +34,7 @@ class SessionNameTaken(Conflict):
 
 
 def _render(name: str, value: Any) -> Any:
-    """One attribute as the JSON value stored in its hash field."""
+    """One attribute as the JSON value stored in the document."""
     if name in _DATETIME_FIELDS:
         return iso(value)
     if isinstance(value, SessionConfig):
@@ -46,13 +46,27 @@ def _to_fields(session: Session) -> dict[str, Any]:
     return {spec.name: _render(spec.name, getattr(session, spec.name)) for spec in dataclass_fields(session)}
 
 
+def _dump(session: Session) -> bytes:
+    return orjson.dumps(_to_fields(session))
+
+
+@lru_cache(maxsize=4096)
+def _load(raw: bytes) -> Session:
+    """Parse a stored document. Memoised on its bytes: an unchanged session is parsed once per process
+    (Session is immutable, so sharing the instance is safe)."""
+    return _from_fields(orjson.loads(raw))
+
+
+_KNOWN_FIELDS = frozenset(spec.name for spec in dataclass_fields(Session))
+
+
 def _from_fields(data: dict[str, Any]) -> Session:
-    known = {spec.name for spec in dataclass_fields(Session)}
-    values = {name: value for name, value in data.items() if name in known}
-    for name in _DATETIME_FIELDS & values.keys():
-        values[name] = parse_iso(values[name])
-    values["status"] = SessionStatus(values.get("status", SessionStatus.CREATED))
-    values["desired_state"] = DesiredState(values.get("desired_state", DesiredState.STOPPED))
+    values = {name: value for name, value in data.items() if name in _KNOWN_FIELDS}
+    for name in _DATETIME_FIELDS:
+        if values.get(name):
+            values[name] = parse_iso(values[name])
+    values["status"] = SessionStatus(values.get("status", "created"))
+    values["desired_state"] = DesiredState(values.get("desired_state", "stopped"))
     values["config"] = SessionConfig.from_wire(values.get("config"))
     return Session(**values)
 
@@ -63,7 +77,6 @@ class SessionRepository:
     def __init__(self, conn: Redis, keys: Keys) -> None:
         self._conn = conn
         self._keys = keys
-        self._update_if_exists = conn.register_script(_UPDATE_IF_EXISTS)
 
     def create(self, session: Session) -> Session:
         """Store a new session atomically with its name; SessionNameTaken if the name is in use."""
@@ -74,7 +87,7 @@ class SessionRepository:
                     raise SessionNameTaken(details={"name": session.name})
                 pipe.multi()
                 pipe.hset(self._keys.session_names, session.name, session.id)
-                pipe.hset(self._keys.session(session.id), mapping=encode_fields(_to_fields(session)))
+                pipe.set(self._keys.session(session.id), _dump(session))
                 pipe.zadd(self._keys.sessions, {session.id: session.created_at.timestamp() * 1000})
                 pipe.execute()
             except WatchError as exc:
@@ -83,29 +96,45 @@ class SessionRepository:
 
     def get(self, session_id: str) -> Session | None:
         with translate_redis_errors():
-            raw = self._conn.hgetall(self._keys.session(session_id))
-        return _from_fields(decode_fields(raw)) if raw else None
+            raw = self._conn.get(self._keys.session(session_id))
+        return _load(raw) if raw else None
 
     def id_for_name(self, name: str) -> str | None:
         with translate_redis_errors():
             value = self._conn.hget(self._keys.session_names, name)
         return text(value) if value else None
 
-    def page(self, *, limit: int, offset: int, only: Iterable[str] | None = None) -> list[Session]:
-        """Sessions oldest first; `only` restricts to those ids (a scoped key's view)."""
+    def page_ids(self, *, limit: int, offset: int, only: Iterable[str] | None = None) -> list[str]:
+        """Session ids oldest first; `only` restricts to those ids (a scoped key's view)."""
+        if only is not None:
+            allowed = set(only)
+            return [session_id for session_id in self.all_ids() if session_id in allowed][
+                offset : offset + limit
+            ]
         with translate_redis_errors():
-            ids = self.all_ids()
-            if only is not None:
-                allowed = set(only)
-                ids = [session_id for session_id in ids if session_id in allowed]
-            return self.get_many(ids[offset : offset + limit])
+            return [text(raw) for raw in self._conn.zrange(self._keys.sessions, offset, offset + limit - 1)]
+
+    def page(self, *, limit: int, offset: int, only: Iterable[str] | None = None) -> list[Session]:
+        return self.get_many(self.page_ids(limit=limit, offset=offset, only=only))
 
     def get_many(self, ids: list[str]) -> list[Session]:
-        with translate_redis_errors(), self._conn.pipeline(transaction=False) as pipe:
-            for session_id in ids:
-                pipe.hgetall(self._keys.session(session_id))
-            rows = pipe.execute()
-        return [_from_fields(decode_fields(raw)) for raw in rows if raw]
+        """The sessions with these ids, in order, skipping any deleted meanwhile (one round trip)."""
+        if not ids:
+            return []
+        with translate_redis_errors():
+            rows = self._conn.mget([self._keys.session(session_id) for session_id in ids])
+        return [_load(raw) for raw in rows if raw]
+
+    def get_many_with_leases(self, ids: list[str]) -> list[tuple[Session, bool]]:
+        """Like `get_many`, each with whether a runner holds its lease, in the same single MGET."""
+        if not ids:
+            return []
+        keys = [self._keys.session(session_id) for session_id in ids]
+        keys += [self._keys.session_lease(session_id) for session_id in ids]
+        with translate_redis_errors():
+            rows = self._conn.mget(keys)
+        records, leases = rows[: len(ids)], rows[len(ids) :]
+        return [(_load(raw), lease is not None) for raw, lease in zip(records, leases, strict=True) if raw]
 
     def all_ids(self) -> list[str]:
         with translate_redis_errors():
@@ -113,19 +142,44 @@ class SessionRepository:
 
     def update(self, session_id: str, **changes: Any) -> bool:
         """Set the given fields (dataclass names) if the session exists; returns whether it did."""
-        known = {spec.name for spec in dataclass_fields(Session)}
-        if unknown := changes.keys() - known:
+        if unknown := changes.keys() - _KNOWN_FIELDS:
             raise ValueError(f"unknown session fields: {sorted(unknown)}")
-        changes["updated_at"] = utcnow()
-        rendered = {name: _render(name, value) for name, value in changes.items()}
-        argv = [part for pair in encode_fields(rendered).items() for part in pair]
-        with translate_redis_errors():
-            return bool(self._update_if_exists(keys=[self._keys.session(session_id)], args=argv))
+        return self._modify(
+            session_id,
+            lambda record: record.update({name: _render(name, value) for name, value in changes.items()}),
+        )
 
-    def increment(self, session_id: str, field: str) -> int:
-        """Atomically add one to an integer field (e.g. `restart_generation`)."""
-        with translate_redis_errors():
-            return int(self._conn.hincrby(self._keys.session(session_id), field, 1))
+    def increment(self, session_id: str, field: str) -> int | None:
+        """Atomically add one to an integer field (e.g. `restart_generation`); None if no such session."""
+        result: list[int] = []
+
+        def bump(record: dict[str, Any]) -> None:
+            record[field] = int(record.get(field) or 0) + 1
+            result[:] = [record[field]]
+
+        return result[0] if self._modify(session_id, bump) else None
+
+    def _modify(self, session_id: str, change: Any) -> bool:
+        """Read-modify-write one document under WATCH, retrying on a concurrent write."""
+        key = self._keys.session(session_id)
+        with translate_redis_errors(), self._conn.pipeline() as pipe:
+            for _ in range(_UPDATE_ATTEMPTS):
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    raw = pipe.get(key)
+                    if raw is None:
+                        pipe.reset()
+                        return False
+                    record = orjson.loads(raw)
+                    change(record)
+                    record["updated_at"] = iso(utcnow())
+                    pipe.multi()
+                    pipe.set(key, orjson.dumps(record))
+                    pipe.execute()
+                    return True
+                except WatchError:
+                    continue
+        raise StateUnavailable("Too much contention updating the session", details={"sessionId": session_id})
 
     def delete(self, session: Session) -> None:
         with translate_redis_errors(), self._conn.pipeline() as pipe:
@@ -136,8 +190,8 @@ class SessionRepository:
 
     def engines_loaded(self, ids: list[str]) -> dict[str, bool]:
         """Whether a runner currently holds each session's lease."""
-        with translate_redis_errors(), self._conn.pipeline(transaction=False) as pipe:
-            for session_id in ids:
-                pipe.exists(self._keys.session_lease(session_id))
-            flags = pipe.execute()
-        return {session_id: bool(flag) for session_id, flag in zip(ids, flags, strict=True)}
+        if not ids:
+            return {}
+        with translate_redis_errors():
+            leases = self._conn.mget([self._keys.session_lease(session_id) for session_id in ids])
+        return {session_id: lease is not None for session_id, lease in zip(ids, leases, strict=True)}

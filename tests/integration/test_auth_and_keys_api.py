@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -112,8 +113,7 @@ def test_expired_and_revoked_keys_are_401(
     repo = ApiKeyRepository(redis_conn, Keys("openwa"))
     record = repo.get(expiring["id"])
     assert record is not None
-    record.expires_at = utcnow() - timedelta(seconds=1)  # an hour passes
-    repo.save(record)
+    repo.save(replace(record, expires_at=utcnow() - timedelta(seconds=1)))  # an hour passes
     assert (
         client.get("/api/sessions", headers=as_key(expiring["apiKey"])).json["message"]
         == "API key has expired"

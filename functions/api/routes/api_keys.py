@@ -49,7 +49,7 @@ class ApiKeys(MethodView):
         """List API keys (never their values)."""
         return [api_key_to_wire(key) for key in services().api_keys.all()]
 
-    @blp.arguments(CreateApiKeySchema)
+    @blp.arguments(CreateApiKeySchema())
     @blp.response(201, CreatedApiKeySchema)
     @blp.errors(409, body=True)
     @requires(Role.ADMIN, unscoped=True)
@@ -76,7 +76,7 @@ class ApiKeyItem(MethodView):
         """Get one key."""
         return api_key_to_wire(services().api_keys.get(key_id))
 
-    @blp.arguments(UpdateApiKeySchema)
+    @blp.arguments(UpdateApiKeySchema())
     @blp.response(200, ApiKeySchema)
     @blp.errors(404, 409, body=True)
     @requires(Role.ADMIN, unscoped=True)

@@ -22,7 +22,7 @@ blp = Blueprint("storage", __name__, url_prefix="/api/storage", description="Sig
 
 @blp.route("/<path:key>")
 class SignedObject(MethodView):
-    @blp.arguments(SignedUrlQuerySchema, location="query")
+    @blp.arguments(SignedUrlQuerySchema(), location="query")
     @blp.response(200, content_type="application/octet-stream", description="The object's bytes")
     @blp.errors(400, 403, 404, auth=False)
     def get(self, query: dict[str, Any], key: str) -> Response:
