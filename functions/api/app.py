@@ -72,8 +72,8 @@ def _seed_admin_key(services: Services) -> None:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format.value)
-    Flask.json_provider_class = OrjsonProvider
     app = Flask("openwa")
+    app.json = OrjsonProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.body_size_limit,
         API_TITLE="OpenWA for Python",

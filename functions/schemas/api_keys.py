@@ -8,6 +8,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from functions.schemas.common import NonEmptyUpdateSchema
+
 ROLES = ("admin", "operator", "viewer")
 
 
@@ -24,12 +26,17 @@ class ApiKeyFieldsSchema(Schema):
 
     role = fields.String(validate=validate.OneOf(ROLES))
     allowedIps = fields.List(
-        fields.String(validate=validate.Length(1, 64)), allow_none=True, validate=validate.Length(max=100)
+        fields.String(validate=validate.Length(1, 64)),
+        allow_none=True,
+        validate=validate.Length(max=100),
+        metadata={"description": "IPv4/IPv6 addresses or CIDR ranges; null or [] = any"},
     )
     allowedSessions = fields.List(
         fields.String(validate=validate.Length(1, 64)), allow_none=True, validate=validate.Length(max=1000)
     )
-    expiresAt = fields.AwareDateTime(allow_none=True, default_timezone=UTC)
+    expiresAt = fields.AwareDateTime(
+        allow_none=True, default_timezone=UTC, metadata={"description": "Must be in the future"}
+    )
 
     @validates("allowedIps")
     def _ips(self, value: list[str] | None, **_: Any) -> None:
@@ -46,7 +53,7 @@ class CreateApiKeySchema(ApiKeyFieldsSchema):
     role = fields.String(load_default="operator", validate=validate.OneOf(ROLES))
 
 
-class UpdateApiKeySchema(ApiKeyFieldsSchema):
+class UpdateApiKeySchema(ApiKeyFieldsSchema, NonEmptyUpdateSchema):
     name = fields.String(validate=validate.Length(3, 100))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from functions.core.enums import SessionStatus
+from functions.schemas.common import NonEmptyUpdateSchema, StrictBoolean, StrictInteger
 
 SESSION_NAME = validate.Regexp(
     r"^[A-Za-z0-9_-]{3,50}$", error="must be 3-50 characters: letters, digits, '-' or '_'"
@@ -17,11 +18,17 @@ PROXY_SCHEMES = ("http", "https", "socks4", "socks5")
 class SessionConfigInputSchema(Schema):
     """Tunables; in PATCH, `null` resets a key to its default."""
 
-    maxReconnectAttempts = fields.Integer(
+    maxReconnectAttempts = StrictInteger(
         allow_none=True, validate=validate.Range(0, 20), metadata={"description": "null = unlimited"}
     )
-    reconnectBaseDelay = fields.Integer(allow_none=True, validate=validate.Range(1000, 300_000))
-    autoRejectCalls = fields.Boolean(allow_none=True)
+    reconnectBaseDelay = StrictInteger(
+        allow_none=True, validate=validate.Range(1000, 300_000), metadata={"description": "milliseconds"}
+    )
+    autoRejectCalls = StrictBoolean(allow_none=True)
+
+
+class SessionConfigPatchSchema(SessionConfigInputSchema, NonEmptyUpdateSchema):
+    """PATCH body: at least one tunable."""
 
 
 class SessionConfigSchema(Schema):
@@ -34,7 +41,8 @@ class CreateSessionSchema(Schema):
     name = fields.String(required=True, validate=SESSION_NAME)
     config = fields.Nested(SessionConfigInputSchema)
     proxyUrl = fields.String(
-        validate=validate.Length(max=2048), metadata={"description": "http(s)/socks4/socks5 URL (admin only)"}
+        validate=validate.Length(1, 2048),
+        metadata={"description": "Proxy URL, scheme http, https, socks4 or socks5 (admin only)"},
     )
     proxyType = fields.String(
         validate=validate.OneOf(PROXY_SCHEMES), metadata={"description": "Deprecated; the URL scheme wins"}

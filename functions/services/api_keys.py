@@ -146,11 +146,17 @@ class ApiKeyService:
         return key
 
     def _refuse_losing_last_admin(self, key_id: str, replacement: ApiKey | None) -> None:
-        """Raise LastAdminKey if the change leaves no usable unscoped admin key where there was one."""
-        now = utcnow()
+        """Raise LastAdminKey if the change leaves no durable admin key where there was one.
+
+        Durable: an active, unscoped admin key with no expiry. An expiring key does not count, or giving the
+        last admin an expiry would lock the deployment out when it passes.
+        """
 
         def any_admin(keys: list[ApiKey]) -> bool:
-            return any(key.role is Role.ADMIN and key.is_usable(now) and not key.is_scoped() for key in keys)
+            return any(
+                key.role is Role.ADMIN and key.is_active and key.expires_at is None and not key.is_scoped()
+                for key in keys
+            )
 
         current = self._repo.all()
         survivors = [key for key in current if key.id != key_id]

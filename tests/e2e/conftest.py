@@ -49,7 +49,7 @@ class Gateway:
         return httpx.Client(base_url=self.base_url, timeout=15.0)
 
     def reset(self) -> None:
-        """Back to a first boot: empty Redis, then the admin key seeded by the same code the gateway boots with."""
+        """Back to a first boot: empty Redis, then the admin key seeded by the code the gateway boots with."""
         conn = Redis.from_url(self.settings.redis_url)
         try:
             conn.flushall()

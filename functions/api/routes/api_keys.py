@@ -42,17 +42,17 @@ def _changes(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/api-keys")
 class ApiKeys(MethodView):
+    @requires(Role.ADMIN, unscoped=True)
     @blp.response(200, ApiKeySchema(many=True))
     @blp.errors()
-    @requires(Role.ADMIN, unscoped=True)
     def get(self) -> list[dict[str, Any]]:
         """List API keys (never their values)."""
         return [api_key_to_wire(key) for key in services().api_keys.all()]
 
+    @requires(Role.ADMIN, unscoped=True)
     @blp.arguments(CreateApiKeySchema())
     @blp.response(201, CreatedApiKeySchema)
     @blp.errors(409, body=True)
-    @requires(Role.ADMIN, unscoped=True)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a key. The plaintext `apiKey` is in this response only."""
         changes = _changes(body)
@@ -69,26 +69,26 @@ class ApiKeys(MethodView):
 
 @blp.route("/api-keys/<key_id>")
 class ApiKeyItem(MethodView):
+    @requires(Role.ADMIN, unscoped=True)
     @blp.response(200, ApiKeySchema)
     @blp.errors(404)
-    @requires(Role.ADMIN, unscoped=True)
     def get(self, key_id: str) -> dict[str, Any]:
         """Get one key."""
         return api_key_to_wire(services().api_keys.get(key_id))
 
+    @requires(Role.ADMIN, unscoped=True)
     @blp.arguments(UpdateApiKeySchema())
     @blp.response(200, ApiKeySchema)
     @blp.errors(404, 409, body=True)
-    @requires(Role.ADMIN, unscoped=True)
     def put(self, body: dict[str, Any], key_id: str) -> dict[str, Any]:
         """Update name, role, scopes or expiry. 409 if it would leave no usable admin key."""
         key = services().api_keys.update(key_id, _changes(body))
         audit("api_key_updated", apiKeyId=key.id, fields=sorted(body))
         return api_key_to_wire(key)
 
+    @requires(Role.ADMIN, unscoped=True)
     @blp.response(204)
     @blp.errors(404, 409)
-    @requires(Role.ADMIN, unscoped=True)
     def delete(self, key_id: str) -> None:
         """Delete a key. 409 if it is the last usable admin key."""
         key = services().api_keys.delete(key_id)
@@ -97,9 +97,9 @@ class ApiKeyItem(MethodView):
 
 @blp.route("/api-keys/<key_id>/revoke")
 class ApiKeyRevoke(MethodView):
+    @requires(Role.ADMIN, unscoped=True)
     @blp.response(200, ApiKeySchema)
     @blp.errors(404, 409)
-    @requires(Role.ADMIN, unscoped=True)
     def post(self, key_id: str) -> dict[str, Any]:
         """Deactivate a key (`isActive: false`). 409 if it is the last usable admin key."""
         key = services().api_keys.revoke(key_id)
@@ -109,9 +109,9 @@ class ApiKeyRevoke(MethodView):
 
 @blp.route("/validate")
 class ValidateKey(MethodView):
+    @requires(Role.VIEWER)
     @blp.response(200, ValidateKeySchema)
     @blp.errors()
-    @requires(Role.VIEWER)
     def post(self) -> dict[str, Any]:
         """Check the caller's own key."""
         principal = current_principal()

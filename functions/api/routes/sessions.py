@@ -25,7 +25,7 @@ from functions.schemas.sessions import (
     PairingCodeSchema,
     QrQuerySchema,
     QrSchema,
-    SessionConfigInputSchema,
+    SessionConfigPatchSchema,
     SessionConfigSchema,
     SessionSchema,
     SessionStatsSchema,
@@ -50,10 +50,10 @@ def _scope() -> list[str] | None:
 
 @blp.route("")
 class Sessions(MethodView):
+    @requires(Role.VIEWER)
     @blp.arguments(ListSessionsQuerySchema(), location="query")
     @blp.response(200, SessionSchema(many=True))
     @blp.errors(400)
-    @requires(Role.VIEWER)
     def get(self, query: dict[str, Any]) -> Response:
         """List sessions (only those in the key's scope)."""
         views = services().sessions.page(
@@ -64,10 +64,10 @@ class Sessions(MethodView):
         # still documents the body (the schemathesis run validates responses against it).
         return jsonify([session_to_wire(view) for view in views])
 
+    @requires(Role.OPERATOR, unscoped=True)
     @blp.arguments(CreateSessionSchema())
     @blp.response(201, SessionSchema)
     @blp.errors(409, body=True)
-    @requires(Role.OPERATOR, unscoped=True)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a session (status `created`). Setting `proxyUrl` needs an admin key."""
         if body.get("proxyUrl") and current_principal().role < Role.ADMIN:
@@ -79,9 +79,9 @@ class Sessions(MethodView):
 
 @blp.route("/stats/overview")
 class SessionStats(MethodView):
+    @requires(Role.VIEWER)
     @blp.response(200, SessionStatsSchema)
     @blp.errors()
-    @requires(Role.VIEWER)
     def get(self) -> dict[str, Any]:
         """Counts of sessions by status (within the key's scope) and this API process's memory."""
         overview = services().sessions.overview(_scope())
@@ -92,16 +92,16 @@ class SessionStats(MethodView):
 
 @blp.route("/<session_id>")
 class SessionItem(MethodView):
+    @requires(Role.VIEWER)
     @blp.response(200, SessionSchema)
     @blp.errors(404)
-    @requires(Role.VIEWER)
     def get(self, session_id: str) -> dict[str, Any]:
         """Get one session."""
         return session_to_wire(services().sessions.get(session_id))
 
+    @requires(Role.OPERATOR)
     @blp.response(204)
     @blp.errors(404)
-    @requires(Role.OPERATOR)
     def delete(self, session_id: str) -> None:
         """Delete the session, its webhooks, queued commands and stored credentials."""
         session = services().sessions.delete(session_id)
@@ -110,17 +110,17 @@ class SessionItem(MethodView):
 
 @blp.route("/<session_id>/config")
 class SessionConfig(MethodView):
+    @requires(Role.VIEWER)
     @blp.response(200, SessionConfigSchema)
     @blp.errors(404)
-    @requires(Role.VIEWER)
     def get(self, session_id: str) -> dict[str, Any]:
         """The session's effective tunables."""
         return services().sessions.get_config(session_id).to_wire()
 
-    @blp.arguments(SessionConfigInputSchema())
+    @requires(Role.OPERATOR)
+    @blp.arguments(SessionConfigPatchSchema())
     @blp.response(200, SessionConfigSchema)
     @blp.errors(404, body=True)
-    @requires(Role.OPERATOR)
     def patch(self, patch: dict[str, Any], session_id: str) -> dict[str, Any]:
         """Merge-patch the tunables; `null` resets a key. Applies on the next start."""
         return services().sessions.patch_config(session_id, patch).to_wire()
@@ -131,9 +131,9 @@ def _command(name: str, summary: str, *statuses: int) -> None:
     method = name.replace("-", "_")
 
     class Command(MethodView):
+        @requires(Role.OPERATOR)
         @blp.response(200, SessionSchema)
         @blp.errors(404, *statuses)
-        @requires(Role.OPERATOR)
         def post(self, session_id: str) -> dict[str, Any]:
             view = getattr(services().sessions, method)(session_id)
             audit(f"session_{method}", session=view.session)
@@ -153,10 +153,10 @@ _command("force-kill", "Kill a wedged session process.", 400)
 
 @blp.route("/<session_id>/qr")
 class SessionQr(MethodView):
+    @requires(Role.OPERATOR)
     @blp.arguments(QrQuerySchema(), location="query")
     @blp.response(200, QrSchema)
     @blp.errors(400, 404)
-    @requires(Role.OPERATOR)
     def get(self, query: dict[str, Any], session_id: str) -> dict[str, Any]:
         """The current QR code: a PNG data URL, or the raw string with `format=raw`."""
         session = services().sessions.qr(session_id)
@@ -169,10 +169,10 @@ class SessionQr(MethodView):
 
 @blp.route("/<session_id>/pairing-code")
 class SessionPairingCode(MethodView):
+    @requires(Role.OPERATOR)
     @blp.arguments(PairingCodeRequestSchema())
     @blp.response(201, PairingCodeSchema)
     @blp.errors(404, 502, 504, body=True)
-    @requires(Role.OPERATOR)
     def post(self, body: dict[str, Any], session_id: str) -> dict[str, Any]:
         """Link by phone number: an 8-character code to type on the phone."""
         phone = body["phoneNumber"].lstrip("+")
