@@ -121,7 +121,7 @@ def _start_everything(
     settings: Settings, options: UpOptions, supervisor: Supervisor, console: Console, started: float
 ) -> None:
     _require_free_port(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # keys and auth state live here
     settings = _with_redis(settings, supervisor, console)
     admin = _prepare_state(settings)
     env = environment_snapshot(settings)

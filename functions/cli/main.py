@@ -6,6 +6,7 @@ children `openwa up` starts only pay for what they run.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import sys
@@ -32,6 +33,12 @@ def _fail(message: str, code: int) -> NoReturn:
     raise click.exceptions.Exit(code)
 
 
+def _echo(line: str, *, err: bool) -> None:
+    # After a SIGHUP the terminal may be gone; a failed progress line must not interrupt the shutdown.
+    with contextlib.suppress(OSError):
+        click.echo(line, err=err)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """OpenWA for Python: a self-hosted WhatsApp HTTP API gateway."""
@@ -46,7 +53,9 @@ def cli() -> None:
     help="Data directory (overrides DATA_DIR).",
 )
 @click.option("--workers", type=click.IntRange(min=1), help="API worker processes (default: one per CPU).")
-@click.option("--webhook-workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--webhook-workers", type=click.IntRange(min=1), default=1, show_default=True, help="Webhook workers."
+)
 def up(
     sandbox: bool, port: int | None, data_dir: Path | None, workers: int | None, webhook_workers: int
 ) -> None:
@@ -57,15 +66,16 @@ def up(
     from functions.cli.embedded import Console, UpOptions, run_up
 
     options = UpOptions(sandbox, port, data_dir, workers, webhook_workers)
-    console = Console(say=lambda line: click.echo(line), warn=lambda line: click.echo(line, err=True))
+    console = Console(say=lambda line: _echo(line, err=False), warn=lambda line: _echo(line, err=True))
     try:
         code = run_up(options, console)
     except SettingsError as exc:
         _fail(str(exc), 2)
     # Every child is gone by now. Skip interpreter teardown: unloading boto3 and friends takes 0.3-1.5 s
     # on a busy 2-core machine and would only delay the prompt after Ctrl-C.
-    sys.stdout.flush()
-    sys.stderr.flush()
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+        sys.stderr.flush()
     os._exit(code)
 
 
@@ -93,13 +103,18 @@ def api(port: int | None, workers: int | None) -> None:
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
 def worker(queues: tuple[str, ...], burst: bool) -> None:
     """Run an RQ worker (with scheduler) on QUEUES."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     from functions.cli.serve import run_worker, split_queues
 
     settings = _settings()
     names = split_queues(queues)
     if not names:
         _fail("openwa worker: --queues names no queue", 2)
-    run_worker(settings, names, burst=burst)
+    try:
+        run_worker(settings, names, burst=burst)
+    except RedisConnectionError as exc:
+        _fail(f"openwa worker: cannot reach Redis: {exc}", 1)
 
 
 @cli.group()

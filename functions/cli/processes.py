@@ -49,7 +49,7 @@ class Escalation:
 
 
 class StopRequested(Exception):
-    """SIGINT or SIGTERM arrived: the supervisor should stop everything and exit 0."""
+    """SIGINT, SIGTERM or SIGHUP arrived: the supervisor should stop everything and exit 0."""
 
 
 class ChildExited(Exception):
@@ -103,7 +103,7 @@ def spawn(
 class Supervisor:
     """Starts children, notices signals and unexpected exits, and stops everything it started.
 
-    Use as a context manager: entering installs SIGINT/SIGTERM handlers (which only record the signal) and
+    Use as a context manager: entering installs SIGINT/SIGTERM/SIGHUP handlers (which only count) and
     makes this process a subreaper; leaving the block, normally or by exception, runs `stop_all()`.
     """
 
@@ -117,7 +117,8 @@ class Supervisor:
 
     def __enter__(self) -> Supervisor:
         proctable.become_subreaper()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        # SIGHUP too: closing the terminal should stop everything in order, not orphan it to PDEATHSIG.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             self._previous[signum] = signal.signal(signum, self._on_signal)
         return self
 

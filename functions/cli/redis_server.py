@@ -122,7 +122,7 @@ def start_redis(
     exception leaves. Retries on another port if the chosen one was taken in the meantime.
     Raises RedisLaunchError.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # the AOF holds key hashes and secrets
     binary = binary or find_redis_server()
     for _attempt in range(3):
         port = free_port(host)

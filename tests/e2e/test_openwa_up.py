@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis
+from rq import Queue
 
 pytestmark = pytest.mark.e2e
 
@@ -166,10 +168,8 @@ def test_up_serves_with_an_admin_key_and_ctrl_c_leaves_nothing_behind(
     assert key in up.drain()  # printed once, on first boot
     validated = httpx.post(f"{base}/api/auth/validate", headers={"X-API-Key": key}, timeout=5)
     assert validated.status_code == 200, validated.text
-    assert (
-        httpx.post(f"{base}/api/auth/validate", headers={"X-API-Key": "owa_k1_" + "0" * 64}).status_code
-        == 401
-    )
+    forged = httpx.post(f"{base}/api/auth/validate", headers={"X-API-Key": "owa_k1_" + "0" * 64}, timeout=5)
+    assert forged.status_code == 401
 
     redis_port = re.search(r"redis-server on 127\.0\.0\.1:(\d+)", up.drain())
     assert redis_port, up.drain()
@@ -189,6 +189,64 @@ def test_up_serves_with_an_admin_key_and_ctrl_c_leaves_nothing_behind(
     strays = {pid: cmd for pid, cmd in _all_cmdlines().items() if mentions.search(cmd)}
     assert strays == {}, f"processes still mention this run: {strays}"
     assert "openwa: stopped" in up.drain()
+
+
+def test_a_second_ctrl_c_during_a_job_also_takes_down_the_work_horse(
+    running_up: tuple[Up, int, Path, float],
+) -> None:
+    up, _port, _data, _ = running_up
+    redis_at = re.search(r"redis-server on (127\.0\.0\.1:\d+)", up.drain())
+    assert redis_at, up.drain()
+    job = Queue("webhooks", connection=Redis.from_url(f"redis://{redis_at.group(1)}/0")).enqueue(
+        "time.sleep", 120, job_timeout=300
+    )
+    # Wait for the worker, its scheduler and the horse running the job (in its own process group).
+    deadline, tree = time.monotonic() + 15, _process_tree(up.process.pid)
+    while sum("functions.cli worker" in cmd for _, cmd in tree.values()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        tree = _process_tree(up.process.pid)
+    assert job.get_status() == "started", tree
+
+    up.process.send_signal(signal.SIGINT)  # warm: the worker would wait for the 120 s job...
+    time.sleep(1.0)
+    up.process.send_signal(signal.SIGINT)  # ...so hurry: the next stage kills the horse
+
+    assert up.process.wait(timeout=STOP_BUDGET_SECONDS) == 0, up.drain()
+    assert {pid: cmd for pid, (start, cmd) in tree.items() if _still_running(pid, start)} == {}
+
+
+def test_keys_create_prints_a_scoped_key_once_that_the_api_accepts(
+    running_up: tuple[Up, int, Path, float], tmp_path: Path
+) -> None:
+    up, port, _data, _ = running_up
+    redis_at = re.search(r"redis-server on (127\.0\.0\.1:\d+)", up.drain())
+    assert redis_at, up.drain()
+
+    created = subprocess.run(
+        [
+            *_openwa(),
+            "keys",
+            "create",
+            "--role",
+            "viewer",
+            "--name",
+            "dashboard",
+            "--allowed-ip",
+            "127.0.0.1",
+        ],
+        cwd=tmp_path,
+        env=_environment(REDIS_URL=f"redis://{redis_at.group(1)}/0"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert re.fullmatch(r"owa_k1_[0-9a-f]{64}", key)
+    answer = httpx.post(f"http://127.0.0.1:{port}/api/auth/validate", headers={"X-API-Key": key}, timeout=5)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["role"] == "viewer"
 
 
 def test_a_child_that_dies_stops_everything_and_up_exits_1_naming_it(
