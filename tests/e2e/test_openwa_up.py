@@ -10,7 +10,6 @@ import os
 import queue
 import re
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -25,16 +24,12 @@ import pytest
 from redis import Redis
 from rq import Queue
 
+from functions.cli.redis_server import free_port
+
 pytestmark = pytest.mark.e2e
 
 READY_BUDGET_SECONDS = 20.0  # the target is < 10 s on 2 cores; CI machines are noisy
 STOP_BUDGET_SECONDS = 15.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _openwa() -> list[str]:
@@ -141,7 +136,7 @@ def _start_up(cwd: Path, *args: str, **env: str) -> Up:
 
 @pytest.fixture
 def running_up(tmp_path: Path) -> Iterator[tuple[Up, int, Path, float]]:
-    port, data = _free_port(), tmp_path / "data"
+    port, data = free_port(), tmp_path / "data"
     started = time.monotonic()
     up = _start_up(tmp_path, "--port", str(port), "--data-dir", str(data))
     try:

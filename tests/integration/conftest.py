@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,20 +10,14 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
+from functions.cli.redis_server import free_port
 from functions.config import Settings, load_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def closed_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on (free a moment ago), for "dead service" tests."""
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +27,7 @@ def moto_server() -> Iterator[str]:
     Moto accepts any credentials and checks neither presigned signatures nor expiry, so those are tested
     against our own code elsewhere.
     """
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
