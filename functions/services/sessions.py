@@ -92,12 +92,15 @@ class SessionService:
         return SessionView(session, self._repo.engines_loaded([session_id])[session_id])
 
     def page(self, *, limit: int, offset: int, name: str | None, only: list[str] | None) -> list[SessionView]:
-        if name is not None:
+        if name is None and only is None:
+            rows = self._repo.page_with_leases(limit=limit, offset=offset)
+        elif name is not None:
             session_id = self._repo.id_for_name(name)
             ids = [session_id] if session_id and (only is None or session_id in only) else []
+            rows = self._repo.get_many_with_leases(ids)
         else:
-            ids = self._repo.page_ids(limit=limit, offset=offset, only=only)
-        return [SessionView(session, loaded) for session, loaded in self._repo.get_many_with_leases(ids)]
+            rows = self._repo.get_many_with_leases(self._repo.page_ids(limit=limit, offset=offset, only=only))
+        return [SessionView(session, loaded) for session, loaded in rows]
 
     def delete(self, session_id: str) -> Session:
         """Remove the record, its webhooks, queued jobs and stored auth; runners drop it on wake."""

@@ -26,6 +26,18 @@ from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 
 _UPDATE_ATTEMPTS = 20
+
+# One round trip for the hottest read (a page of the session list with lease flags). The record and lease
+# key names are passed in as prefixes built by `Keys`, so the layout stays defined in one place.
+_PAGE_WITH_LEASES = """
+local ids = redis.call('ZRANGE', KEYS[1], tonumber(ARGV[3]), tonumber(ARGV[3]) + tonumber(ARGV[4]) - 1)
+local out = {}
+for _, id in ipairs(ids) do
+  out[#out + 1] = redis.call('GET', ARGV[1] .. id) or false
+  out[#out + 1] = redis.call('EXISTS', ARGV[2] .. id)
+end
+return out
+"""
 _DATETIME_FIELDS = {"created_at", "updated_at", "connected_at", "last_active_at", "qr_updated_at"}
 
 
@@ -77,6 +89,7 @@ class SessionRepository:
     def __init__(self, conn: Redis, keys: Keys) -> None:
         self._conn = conn
         self._keys = keys
+        self._page_with_leases = conn.register_script(_PAGE_WITH_LEASES)
 
     def create(self, session: Session) -> Session:
         """Store a new session atomically with its name; SessionNameTaken if the name is in use."""
@@ -135,6 +148,14 @@ class SessionRepository:
             rows = self._conn.mget(keys)
         records, leases = rows[: len(ids)], rows[len(ids) :]
         return [(_load(raw), lease is not None) for raw, lease in zip(records, leases, strict=True) if raw]
+
+    def page_with_leases(self, *, limit: int, offset: int) -> list[tuple[Session, bool]]:
+        """A page of all sessions, oldest first, each with its lease flag, in one round trip."""
+        prefixes = [self._keys.session(""), self._keys.session_lease("")]
+        with translate_redis_errors():
+            flat = self._page_with_leases(keys=[self._keys.sessions], args=[*prefixes, offset, limit])
+        pairs = zip(flat[::2], flat[1::2], strict=True)
+        return [(_load(raw), bool(lease)) for raw, lease in pairs if raw]
 
     def all_ids(self) -> list[str]:
         with translate_redis_errors():
