@@ -11,6 +11,7 @@ import base64
 import binascii
 import ipaddress
 import os
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -97,6 +98,14 @@ class Settings(BaseSettings):
     engine_type: EngineType = EngineType.WEBJS
     max_sessions: int = Field(10, ge=1, le=1000)
     runner_command_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    runner_id: str | None = None
+    session_lease_ttl: float = Field(10.0, ge=2, le=600)
+    auth_snapshot_interval: float = Field(60.0, ge=5, le=86_400)
+    session_init_timeout: float = Field(60.0, ge=5, le=600)
+    headless: bool = True
+    chromium_path: str | None = None
+    whatsapp_web_url: str = "https://web.whatsapp.com/"
+    sandbox_url: str = "http://127.0.0.1:2786/"
 
     # Rate limits (per client IP and per API key), flask-limiter syntax, e.g. "100/minute;10/second".
     rate_limit_ip: str = "20/second;600/minute"
@@ -107,10 +116,54 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(90, ge=1, le=3650)
     audit_max_entries: int = Field(100_000, ge=100)
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    # Webhooks and events (`reference/openwa.md` §4; WEBHOOK_TIMEOUT is in ms, as upstream)
+    webhook_max_per_session: int = Field(16, ge=1, le=1000)
+    webhook_timeout: int = Field(10_000, ge=100, le=120_000)
+    webhook_retry_schedule: CsvList = Field(default_factory=lambda: ["5", "30", "120", "600"])
+    webhook_retry_jitter: float = Field(0.2, ge=0, le=1)
+    webhook_retry_after_max_seconds: int = Field(3600, ge=1, le=86_400)
+    webhook_max_payload_bytes: int = Field(1024 * 1024, ge=1024, le=16 * 1024 * 1024)
+    webhook_failure_retention_days: int = Field(7, ge=1, le=365)
+    webhook_delivery_retention_hours: int = Field(24, ge=1, le=24 * 30)
+    webhook_ssrf_protect: bool = True
+    ssrf_allowed_hosts: CsvList = Field(default_factory=list)
+    webhook_sweep_interval_seconds: float = Field(5.0, gt=0, le=300)
+    webhook_reconcile_grace_seconds: float = Field(30.0, ge=0, le=3600)
+    event_stream_maxlen: int = Field(10_000, ge=100, le=10_000_000)
+    sse_keepalive_seconds: float = Field(15.0, gt=0, le=300)
+    sse_max_seconds: float = Field(300.0, gt=0, le=86_400)
+
+    @field_validator(
+        "cors_origins", "trusted_proxies", "webhook_retry_schedule", "ssrf_allowed_hosts", mode="before"
+    )
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _retry_schedule(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not 0 <= float(item) <= 7 * 86_400:
+                raise ValueError("each delay must be 0-604800 seconds")
+        return value
+
+    @property
+    def webhook_retry_delays(self) -> list[float]:
+        """Seconds to wait before attempts 2, 3, ...; the last delay repeats if there are more attempts."""
+        return [float(item) for item in self.webhook_retry_schedule] or [5.0]
+
+    @field_validator("runner_id", "chromium_path", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("runner_id")
+    @classmethod
+    def _runner_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+            raise ValueError("must be 1-64 letters, digits, _ . : or -")
+        return value
 
     @field_validator("log_level")
     @classmethod

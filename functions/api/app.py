@@ -14,7 +14,7 @@ from functions.api.docs import docs
 from functions.api.json_provider import OrjsonProvider
 from functions.api.limits import install_rate_limits
 from functions.api.openapi import Api
-from functions.api.routes import api_keys, health, sessions, storage
+from functions.api.routes import api_keys, events, health, sessions, storage, webhooks
 from functions.api.wiring import Services
 from functions.config import Settings, get_settings
 from functions.core.errors import DomainError
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.cors_origins:
         CORS(app, origins=settings.cors_origins, expose_headers=["X-Request-ID", "Retry-After"])
     api = Api(app)
-    for blueprint in (health.blp, sessions.blp, api_keys.blp, storage.blp):
+    for blueprint in (health.blp, sessions.blp, api_keys.blp, storage.blp, webhooks.blp, events.blp):
         api.register_blueprint(blueprint)
     if settings.enable_swagger:
         app.register_blueprint(docs)

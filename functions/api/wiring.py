@@ -13,13 +13,17 @@ from functions.crypto.envelope import Envelope, envelope_from_settings
 from functions.services.api_keys import ApiKeyService
 from functions.services.runner_commands import RunnerCommands
 from functions.services.sessions import SessionService
+from functions.services.webhooks import WebhookService
 from functions.state.api_keys import ApiKeyRepository
 from functions.state.audit import AuditLog
 from functions.state.connection import redis_from_settings
+from functions.state.deliveries import DeliveryRepository
 from functions.state.keys import Keys
 from functions.state.sessions import SessionRepository
 from functions.state.webhooks import WebhookRepository
 from functions.storage import BlobStorage, build_storage
+from functions.webhooks.delivery import DeliveryContext
+from functions.webhooks.sender import Sender
 
 
 @dataclass
@@ -52,6 +56,27 @@ class Services:
             self.runner_commands,
             delete_blobs=lambda prefix: self.storage.delete_prefix(prefix),
             encrypt_secret=lambda text, context: self.envelope.encrypt_text(text, context=context.encode()),
+        )
+
+        self.deliveries = DeliveryRepository(self.redis, self.keys)
+        self.webhooks = WebhookService(
+            self.settings,
+            self.webhook_repo,
+            self.session_repo,
+            self.deliveries,
+            lambda: self.delivery_context,
+        )
+
+    @cached_property
+    def delivery_context(self) -> DeliveryContext:
+        """For the test delivery route: the envelope, and one pooled HTTP sender per API process."""
+        return DeliveryContext(
+            self.settings,
+            self.redis,
+            self.deliveries,
+            self.webhook_repo,
+            self.envelope,
+            Sender(self.settings.webhook_timeout / 1000),
         )
 
     @cached_property

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from functions.cli.processes import ChildExited, ChildSpec, StopRequested, Supervisor
 from functions.cli.redis_server import RedisLaunchError, start_redis
 from functions.config import Settings, environment_snapshot, load_settings
-from functions.queueing import WEBHOOKS_QUEUE
+from functions.queueing import WORKER_QUEUES
 
 READY_PATH = "/api/health/ready"
 DOCS_PATH = "/api/docs"
@@ -67,17 +67,16 @@ def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:
     specs = [ChildSpec("api", [*openwa, "api", *api_args], env, SERVICE_WAVE)]
     for index in range(options.webhook_workers):
         name = "webhook-worker" if index == 0 else f"webhook-worker-{index + 1}"
-        specs.append(ChildSpec(name, [*openwa, "worker", "--queues", WEBHOOKS_QUEUE], env, SERVICE_WAVE))
-    # The runner issue adds:  specs.append(ChildSpec("runner", [*openwa, "runner"], env, SERVICE_WAVE))
-    # The sandbox issue adds (and drops the refusal in `unavailable_options`):
-    #   if options.sandbox: specs.insert(0, ChildSpec("sandbox", [*openwa, "sandbox"], env, SERVICE_WAVE))
+        queues = ",".join(WORKER_QUEUES)
+        specs.append(ChildSpec(name, [*openwa, "worker", "--queues", queues], env, SERVICE_WAVE))
+    specs.append(ChildSpec("runner", [*openwa, "runner"], env, SERVICE_WAVE))
+    if options.sandbox:  # first, so the runner finds it up; it serves its own port (SANDBOX_PORT, 2786)
+        specs.insert(0, ChildSpec("sandbox", [*openwa, "sandbox"], env, SERVICE_WAVE))
     return specs
 
 
 def unavailable_options(options: UpOptions) -> str | None:
     """Why `options` cannot run in this build, or None. Checked before anything starts."""
-    if options.sandbox:
-        return "the WhatsApp sandbox is not available in this build yet (`openwa sandbox` is not installed)"
     return None
 
 

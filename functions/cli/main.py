@@ -96,7 +96,7 @@ def api(port: int | None, workers: int | None) -> None:
     "--queues",
     "-q",
     multiple=True,
-    default=("webhooks",),
+    default=("webhooks,default",),
     show_default=True,
     help="Queue names (repeat or a,b).",
 )
@@ -115,6 +115,34 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
         run_worker(settings, names, burst=burst)
     except RedisConnectionError as exc:
         _fail(f"openwa worker: cannot reach Redis: {exc}", 1)
+
+
+@cli.command()
+@click.option("--port", type=int, help="Port (default SANDBOX_PORT or 2786).")
+@click.option("--host", help="Interface (default SANDBOX_HOST or 127.0.0.1).")
+@click.option("--data-dir", help="State directory (default SANDBOX_DATA_DIR or <DATA_DIR>/sandbox).")
+@click.option("--qr-interval", type=float, help="QR rotation in seconds (default 20, as WhatsApp Web).")
+def sandbox(port: int | None, host: str | None, data_dir: str | None, qr_interval: float | None) -> None:
+    """Run the WhatsApp sandbox: virtual phones and a WhatsApp Web double (replaces this process)."""
+    # `functions` never imports `runner` (DESIGN §2): the sandbox runs as its own module, by exec.
+    args = [sys.executable, "-m", "runner.sandbox"]
+    for flag, value in (("--port", port), ("--host", host), ("--data-dir", data_dir)):
+        if value is not None:
+            args += [flag, str(value)]
+    if qr_interval is not None:
+        args += ["--qr-interval", str(qr_interval)]
+    os.execv(sys.executable, args)  # noqa: S606 - replacing this process is the point
+
+
+@cli.command()
+def runner() -> None:
+    """Run a runner supervisor: claims sessions and drives their browsers (replaces this process).
+
+    SIGTERM drains: each session stores a final auth snapshot and its lease is released.
+    """
+    _settings()  # a bad setting stops here with one line, before the runner starts
+    # `functions` never imports `runner` (DESIGN §2): exec its entry point as a module instead.
+    os.execv(sys.executable, [sys.executable, "-m", "runner"])  # noqa: S606 - fixed argv, our own module
 
 
 @cli.group()

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from functions.config import Settings
 from functions.log import configure_logging
-from functions.queueing import MAINTENANCE_INTERVAL_SECONDS, WORKER_TTL_SECONDS
+from functions.queueing import MAINTENANCE_INTERVAL_SECONDS, WEBHOOKS_QUEUE, WORKER_QUEUES, WORKER_TTL_SECONDS
 
 GUNICORN_CONFIG = "python:functions.cli.gunicorn_conf"
 WSGI_APP = "functions.wsgi:app"
@@ -50,21 +50,34 @@ def split_queues(values: Sequence[str]) -> list[str]:
 def run_worker(settings: Settings, queues: Sequence[str], *, burst: bool = False) -> bool:
     """Run an RQ worker with its scheduler on `queues` until stopped (or drained, with `burst`).
 
-    Forking `Worker`: each job runs in a work-horse, so a crashing or hanging job cannot take the worker
-    down. Returns whether any job ran. SIGTERM is a warm shutdown (the running job finishes); a second one
-    kills the horse.
+    On our own queues (`webhooks`, `default`) jobs run in-process (`SimpleWorker`): a fork per delivery
+    would cost more than the delivery and would lose the sender's keep-alive connections; job timeouts
+    still apply (SIGALRM in the main thread). Other queues get the forking `Worker`, whose work-horse
+    isolates a crashing or hanging job. With `webhooks`, a maintenance thread re-queues attempts lost with
+    a dead worker and fans out events never fanned out (`functions.webhooks.maintenance`).
+    Returns whether any job ran. SIGTERM is a warm shutdown (the running job finishes).
     """
-    from rq import Worker  # imported here: `openwa --help` and `openwa up` should not pay for it
+    from rq import SimpleWorker, Worker  # imported here: `openwa --help` and `openwa up` should not pay
 
     from functions.state.connection import redis_from_settings
+    from functions.webhooks.maintenance import MaintenanceLoop
 
     # rq 3 stops its loggers propagating only when no ancestor has a handler; a configured root keeps
     # worker and job records in our format (`reference/stack.md` §3).
     configure_logging(settings.log_level, settings.log_format.value)
-    worker = Worker(
+    worker_class = SimpleWorker if set(queues) <= set(WORKER_QUEUES) else Worker
+    worker = worker_class(
         list(queues),
         connection=redis_from_settings(settings),
         worker_ttl=WORKER_TTL_SECONDS,
         maintenance_interval=MAINTENANCE_INTERVAL_SECONDS,
     )
-    return worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
+    maintenance = None
+    if WEBHOOKS_QUEUE in queues and not burst:
+        maintenance = MaintenanceLoop(redis_from_settings(settings), settings)
+        maintenance.start()
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
+    finally:
+        if maintenance is not None:
+            maintenance.stop()

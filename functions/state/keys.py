@@ -5,13 +5,25 @@
 | `<p>:session:<id>`                    | string | one session, a JSON document                       |
 | `<p>:sessions`                        | zset   | session ids scored by creation time (ms)           |
 | `<p>:session-names`                   | hash   | session name -> id (uniqueness, lookup by name)    |
-| `<p>:lease:session:<id>`              | string | runner id holding the session (runner issue; PX)   |
+| `<p>:lease:session:<id>`              | string | `<runnerId>|<generation>` holding the session (PX) |
+| `<p>:lease-generation:session:<id>`   | string | fencing counter, +1 on every lease claim           |
+| `<p>:runner:<runnerId>`               | string | a live runner's heartbeat, JSON (PX)               |
+| `<p>:runners`                         | zset   | runner ids by last heartbeat (ms)                  |
 | `<p>:apikey:<id>`                     | hash   | one API key record; each field a JSON value        |
 | `<p>:apikeys`                         | zset   | key ids scored by creation time (ms)               |
 | `<p>:apikey-hashes`                   | hash   | key hash -> key id (authentication lookup)         |
 | `<p>:lock:apikeys`                    | string | lock serialising changes that may drop the last admin |
 | `<p>:webhook:<id>`                    | hash   | one webhook config; each field a JSON value        |
 | `<p>:session:<id>:webhooks`           | zset   | webhook ids of a session by creation time          |
+| `<p>:webhooks`                        | zset   | every webhook id by creation time (cross-session)  |
+| `<p>:session:<id>:events`             | stream | the session's events, capped (EVENT_STREAM_MAXLEN) |
+| `<p>:events`                          | stream | every session's events, capped (`/api/events`)     |
+| `<p>:events:pending`                  | zset   | `<sid> <eventId>` not yet fanned out, by time (ms) |
+| `<p>:delivery:<id>`                   | hash   | one webhook delivery: body bytes, state, attempt   |
+| `<p>:delivery:<id>:attempts`          | list   | that delivery's attempts, JSON, oldest first       |
+| `<p>:deliveries:inflight`             | zset   | `<deliveryId>:<attempt>` running, by deadline (ms) |
+| `<p>:delivery-failures`               | zset   | dead-lettered delivery ids by time (ms)            |
+| `<p>:lock:webhook-maintenance`        | string | one worker sweeps and reconciles per interval      |
 | `<p>:audit`                           | stream | audit entries, capped by count and age             |
 | `<p>:runner:wake`                     | pubsub | nudges runners to reconcile desired state now      |
 | `<p>:limits:*`                        | —      | flask-limiter counters (its own layout)            |
@@ -44,6 +56,16 @@ class Keys:
     def session_lease(self, session_id: str) -> str:
         return f"{self.prefix}:lease:session:{session_id}"
 
+    def session_lease_generation(self, session_id: str) -> str:
+        return f"{self.prefix}:lease-generation:session:{session_id}"
+
+    def runner(self, runner_id: str) -> str:
+        return f"{self.prefix}:runner:{runner_id}"
+
+    @property
+    def runners(self) -> str:
+        return f"{self.prefix}:runners"
+
     @property
     def api_keys(self) -> str:
         return f"{self.prefix}:apikeys"
@@ -61,6 +83,39 @@ class Keys:
 
     def session_webhooks(self, session_id: str) -> str:
         return f"{self.prefix}:session:{session_id}:webhooks"
+
+    @property
+    def webhooks(self) -> str:
+        return f"{self.prefix}:webhooks"
+
+    def session_events(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:events"
+
+    @property
+    def all_events(self) -> str:
+        return f"{self.prefix}:events"
+
+    @property
+    def events_pending(self) -> str:
+        return f"{self.prefix}:events:pending"
+
+    def delivery(self, delivery_id: str) -> str:
+        return f"{self.prefix}:delivery:{delivery_id}"
+
+    def delivery_attempts(self, delivery_id: str) -> str:
+        return f"{self.prefix}:delivery:{delivery_id}:attempts"
+
+    @property
+    def deliveries_inflight(self) -> str:
+        return f"{self.prefix}:deliveries:inflight"
+
+    @property
+    def delivery_failures(self) -> str:
+        return f"{self.prefix}:delivery-failures"
+
+    @property
+    def webhook_maintenance_lock(self) -> str:
+        return f"{self.prefix}:lock:webhook-maintenance"
 
     @property
     def audit(self) -> str:

@@ -14,6 +14,11 @@ from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 
 _DATETIME_FIELDS = {"created_at", "updated_at", "last_triggered_at"}
+_SET_IF_EXISTS = """
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV))
+return 1
+"""
 
 
 def _to_fields(hook: Webhook) -> dict[str, Any]:
@@ -39,12 +44,34 @@ class WebhookRepository:
     def __init__(self, conn: Redis, keys: Keys) -> None:
         self._conn = conn
         self._keys = keys
+        self._set_if_exists = conn.register_script(_SET_IF_EXISTS)
 
     def save(self, hook: Webhook) -> None:
         with translate_redis_errors(), self._conn.pipeline() as pipe:
             pipe.hset(self._keys.webhook(hook.id), mapping=encode_fields(_to_fields(hook)))
             pipe.zadd(self._keys.session_webhooks(hook.session_id), {hook.id: hook.created_at.timestamp()})
+            pipe.zadd(self._keys.webhooks, {hook.id: hook.created_at.timestamp()})
             pipe.execute()
+
+    def list_all(self, only: list[str] | None = None) -> list[Webhook]:
+        """Every webhook, oldest first; only those of the sessions in `only` when given."""
+        with translate_redis_errors():
+            ids = self._conn.zrange(self._keys.webhooks, 0, -1)
+            with self._conn.pipeline(transaction=False) as pipe:
+                for webhook_id in ids:
+                    pipe.hgetall(self._keys.webhook(text(webhook_id)))
+                rows = pipe.execute()
+        hooks = [_from_fields(decode_fields(raw)) for raw in rows if raw]
+        return [hook for hook in hooks if only is None or hook.session_id in only]
+
+    def set_if_exists(self, webhook_id: str, **values: Any) -> bool:
+        """Set some fields of a stored webhook, unless it was deleted meanwhile (never recreates a
+        partial record). Datetimes are rendered like `save` does. Returns whether it existed."""
+        rendered = {name: iso(value) if name in _DATETIME_FIELDS else value for name, value in values.items()}
+        encoded = encode_fields(rendered)
+        args = [item for pair in encoded.items() for item in pair]
+        with translate_redis_errors():
+            return bool(self._set_if_exists(keys=[self._keys.webhook(webhook_id)], args=args))
 
     def get(self, webhook_id: str) -> Webhook | None:
         with translate_redis_errors():
@@ -68,6 +95,7 @@ class WebhookRepository:
         with translate_redis_errors(), self._conn.pipeline() as pipe:
             pipe.delete(self._keys.webhook(hook.id))
             pipe.zrem(self._keys.session_webhooks(hook.session_id), hook.id)
+            pipe.zrem(self._keys.webhooks, hook.id)
             pipe.execute()
 
     def delete_for_session(self, session_id: str) -> int:
@@ -76,6 +104,7 @@ class WebhookRepository:
         with translate_redis_errors(), self._conn.pipeline() as pipe:
             for hook in hooks:
                 pipe.delete(self._keys.webhook(hook.id))
+                pipe.zrem(self._keys.webhooks, hook.id)
             pipe.delete(self._keys.session_webhooks(session_id))
             pipe.execute()
         return len(hooks)

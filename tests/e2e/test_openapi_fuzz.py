@@ -165,7 +165,8 @@ class World:
 @pytest.fixture
 def world(make_settings: Callable[..., Settings], redis_conn: Redis, master_key: str) -> World:
     # Runner commands (logout, pairing code) time out fast: no runner is running here.
-    settings = make_settings(runner_command_timeout_seconds=0.2)
+    # Event streams (SSE) end after 0.2 s, so an in-process (buffering) call returns.
+    settings = make_settings(runner_command_timeout_seconds=0.2, sse_max_seconds=0.2)
     world = World(create_app(settings), settings, redis_conn, master_key)
     world.seed()
     return world

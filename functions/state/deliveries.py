@@ -1,0 +1,190 @@
+"""Webhook deliveries in Redis: one hash per delivery (`<p>:delivery:<id>`, the body bytes plus its state),
+its attempt log (`...:attempts`), the in-flight set the sweeper reads, and the dead-letter index.
+
+States: `pending` (queued or waiting for a retry), `delivering` (an attempt is running), `delivered`,
+`failed` (dead letter), `redriven` (a dead letter replayed as a new delivery), `dropped` (its webhook was
+deleted or disabled). Every record expires: active ones after the retry horizon, finished ones after the
+retention settings, so Redis memory stays bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from redis import Redis
+from redis.client import Pipeline
+
+from functions.state.codec import text
+from functions.state.connection import translate_redis_errors
+from functions.state.keys import Keys
+
+MAX_ATTEMPT_LOG = 50
+ACTIVE_TTL_SECONDS = 14 * 24 * 3600  # longer than any sane retry schedule
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One (event, webhook) delivery. `attempt` is the 0-based attempt to run next (or last run)."""
+
+    id: str
+    webhook_id: str
+    session_id: str
+    event_id: str
+    event: str
+    idempotency_key: str
+    body: bytes
+    max_attempts: int
+    created_at: int  # epoch ms
+    url: str = ""
+    state: str = "pending"
+    attempt: int = 0
+    attempts_made: int = 0
+    last_status: int | None = None
+    last_error: str | None = None
+    failed_at: int | None = None
+    replayable: bool = True
+
+    def to_fields(self) -> dict[str, Any]:
+        values = {
+            "id": self.id,
+            "webhookId": self.webhook_id,
+            "sessionId": self.session_id,
+            "eventId": self.event_id,
+            "event": self.event,
+            "idempotencyKey": self.idempotency_key,
+            "body": self.body,
+            "maxAttempts": self.max_attempts,
+            "createdAt": self.created_at,
+            "url": self.url,
+            "state": self.state,
+            "attempt": self.attempt,
+            "attemptsMade": self.attempts_made,
+            "replayable": int(self.replayable),
+        }
+        optional = {"lastStatus": self.last_status, "lastError": self.last_error, "failedAt": self.failed_at}
+        values.update({name: value for name, value in optional.items() if value is not None})
+        return values
+
+    @classmethod
+    def from_fields(cls, raw: dict[Any, Any]) -> Delivery:
+        values = {text(name): value for name, value in raw.items()}
+
+        def optional_int(name: str) -> int | None:
+            return int(values[name]) if name in values else None
+
+        return cls(
+            id=text(values["id"]),
+            webhook_id=text(values["webhookId"]),
+            session_id=text(values["sessionId"]),
+            event_id=text(values["eventId"]),
+            event=text(values["event"]),
+            idempotency_key=text(values["idempotencyKey"]),
+            body=bytes(values["body"]),
+            max_attempts=int(values["maxAttempts"]),
+            created_at=int(values["createdAt"]),
+            url=text(values.get("url", b"")),
+            state=text(values["state"]),
+            attempt=int(values["attempt"]),
+            attempts_made=int(values.get("attemptsMade", 0)),
+            last_status=optional_int("lastStatus"),
+            last_error=text(values["lastError"]) if "lastError" in values else None,
+            failed_at=optional_int("failedAt"),
+            replayable=bool(int(values.get("replayable", 1))),
+        )
+
+
+class DeliveryRepository:
+    """Reads go straight to Redis; writes that must land together take the caller's pipeline."""
+
+    def __init__(self, conn: Redis, keys: Keys) -> None:
+        self._conn = conn
+        self._keys = keys
+
+    @property
+    def connection(self) -> Redis:
+        return self._conn
+
+    def pipeline(self) -> Pipeline:
+        return self._conn.pipeline()
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        with translate_redis_errors():
+            raw = self._conn.hgetall(self._keys.delivery(delivery_id))
+        return Delivery.from_fields(raw) if raw else None
+
+    def get_many(self, delivery_ids: list[str]) -> list[Delivery | None]:
+        with translate_redis_errors(), self._conn.pipeline(transaction=False) as pipe:
+            for delivery_id in delivery_ids:
+                pipe.hgetall(self._keys.delivery(delivery_id))
+            rows = pipe.execute()
+        return [Delivery.from_fields(raw) if raw else None for raw in rows]
+
+    def existing(self, delivery_ids: list[str]) -> set[str]:
+        with translate_redis_errors(), self._conn.pipeline(transaction=False) as pipe:
+            for delivery_id in delivery_ids:
+                pipe.exists(self._keys.delivery(delivery_id))
+            found = pipe.execute()
+        return {delivery_id for delivery_id, hit in zip(delivery_ids, found, strict=True) if hit}
+
+    def attempts(self, delivery_id: str) -> list[dict[str, Any]]:
+        with translate_redis_errors():
+            rows = self._conn.lrange(self._keys.delivery_attempts(delivery_id), 0, -1)
+        return [orjson.loads(row) for row in rows]
+
+    def put(self, pipe: Pipeline, delivery: Delivery, ttl_seconds: int = ACTIVE_TTL_SECONDS) -> None:
+        key = self._keys.delivery(delivery.id)
+        pipe.hset(key, mapping=delivery.to_fields())  # type: ignore[arg-type]
+        pipe.expire(key, ttl_seconds)
+
+    def update(self, pipe: Pipeline, delivery_id: str, **fields: Any) -> None:
+        pipe.hset(self._keys.delivery(delivery_id), mapping=fields)  # type: ignore[arg-type]
+
+    def log_attempt(self, pipe: Pipeline, delivery_id: str, entry: dict[str, Any]) -> None:
+        key = self._keys.delivery_attempts(delivery_id)
+        pipe.rpush(key, orjson.dumps(entry))
+        pipe.ltrim(key, -MAX_ATTEMPT_LOG, -1)
+        pipe.expire(key, ACTIVE_TTL_SECONDS)
+
+    def expire(self, pipe: Pipeline, delivery_id: str, ttl_seconds: int) -> None:
+        pipe.expire(self._keys.delivery(delivery_id), ttl_seconds)
+        pipe.expire(self._keys.delivery_attempts(delivery_id), ttl_seconds)
+
+    # In flight: `<id>:<attempt>` scored by the deadline after which its worker is presumed dead.
+    def begin(self, delivery_id: str, attempt: int, deadline_ms: int) -> None:
+        with translate_redis_errors(), self._conn.pipeline() as pipe:
+            pipe.hset(self._keys.delivery(delivery_id), "state", "delivering")
+            pipe.zadd(self._keys.deliveries_inflight, {f"{delivery_id}:{attempt}": deadline_ms})
+            pipe.execute()
+
+    def claim_inflight(self, delivery_id: str, attempt: int) -> bool:
+        """Remove the in-flight mark; True for exactly one caller (the job finishing, or one sweeper)."""
+        with translate_redis_errors():
+            return bool(self._conn.zrem(self._keys.deliveries_inflight, f"{delivery_id}:{attempt}"))
+
+    def overdue(self, now_ms: int, limit: int = 100) -> list[tuple[str, int]]:
+        with translate_redis_errors():
+            members = self._conn.zrangebyscore(
+                self._keys.deliveries_inflight, "-inf", now_ms, start=0, num=limit
+            )
+        pairs = (text(member).rpartition(":") for member in members)
+        return [(delivery_id, int(attempt)) for delivery_id, _, attempt in pairs]
+
+    # Dead letters
+    def add_failure(self, pipe: Pipeline, delivery_id: str, at_ms: int) -> None:
+        pipe.zadd(self._keys.delivery_failures, {delivery_id: at_ms})
+
+    def remove_failure(self, pipe: Pipeline, delivery_id: str) -> None:
+        pipe.zrem(self._keys.delivery_failures, delivery_id)
+
+    def failures(self) -> list[Delivery]:
+        """Every dead letter, newest first; index entries whose record expired are pruned on the way."""
+        with translate_redis_errors():
+            ids = [text(item) for item in self._conn.zrevrange(self._keys.delivery_failures, 0, -1)]
+        rows = self.get_many(ids) if ids else []
+        gone = [delivery_id for delivery_id, row in zip(ids, rows, strict=True) if row is None]
+        if gone:
+            with translate_redis_errors():
+                self._conn.zrem(self._keys.delivery_failures, *gone)
+        return [row for row in rows if row is not None and row.state == "failed"]

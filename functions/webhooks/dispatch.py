@@ -1,0 +1,159 @@
+"""Publishing events: the one entry point for event producers (the runner's session processes).
+
+    publish_event(conn, settings, session_id, "message.received", data) -> event id
+
+appends the event to the session's capped stream (and the all-sessions stream, and the pending set) in
+one atomic step, then enqueues one delivery job per matching webhook, writing each delivery record in
+the same transaction as its job. If the producer dies between those two steps, the reconciler
+(`reconcile_pending`, run by every `openwa worker`) fans the event out later; delivery ids are derived
+from (session, event, webhook), so a second fan-out never duplicates a delivery.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import orjson
+from redis import Redis
+
+from functions.config import Settings
+from functions.core.clock import iso, utcnow
+from functions.core.models import Webhook
+from functions.log import get_logger
+from functions.queueing import enqueue_webhook_delivery
+from functions.state.deliveries import Delivery, DeliveryRepository
+from functions.state.events import EventLog, StoredEvent
+from functions.state.keys import Keys
+from functions.state.webhooks import WebhookRepository
+from functions.webhooks.events import PayloadTooLarge, idempotency_key, render_body
+from functions.webhooks.filters import matches, subscribed
+
+log = get_logger(__name__)
+
+_DELIVERY_NAMESPACE = uuid.UUID("5b0e4c1e-7a52-4c1f-9d0e-6f1f0c8a2b77")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def job_timeout(settings: Settings) -> int:
+    """RQ's hard limit for one delivery job: the HTTP timeout plus room for Redis round trips."""
+    return int(settings.webhook_timeout / 1000) + 5
+
+
+def delivery_id_for(session_id: str, event_id: str, webhook_id: str) -> str:
+    return "dlv_" + str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{session_id}/{event_id}/{webhook_id}"))
+
+
+def event_log(conn: Redis, settings: Settings) -> EventLog:
+    return EventLog(conn, Keys(settings.redis_prefix), maxlen=settings.event_stream_maxlen)
+
+
+def publish_event(
+    conn: Redis,
+    settings: Settings,
+    session_id: str,
+    event: str,
+    data: dict[str, Any],
+    *,
+    occurred_at: datetime | None = None,
+) -> str:
+    """Record `event` for `session_id` and queue its webhook deliveries; returns the event's stream id.
+
+    `data` must be JSON-serialisable (orjson); `occurred_at` (default now) becomes the body's `timestamp`
+    and feeds the idempotency key of events without a natural id. Safe to call from any process that has
+    the settings and a Redis connection. Raises StateUnavailable when Redis is down (nothing recorded).
+    """
+    timestamp = iso(occurred_at or utcnow()) or ""
+    raw = orjson.dumps(data)
+    event_id = event_log(conn, settings).append(session_id, event, raw, timestamp, now_ms())
+    stored = StoredEvent(event_id, session_id, event, timestamp, raw, event_id)
+    fan_out(conn, settings, stored, data)
+    return event_id
+
+
+def _new_delivery(settings: Settings, hook: Webhook, stored: StoredEvent, data: dict[str, Any]) -> Delivery:
+    delivery_id = delivery_id_for(stored.session_id, stored.id, hook.id)
+    key = idempotency_key(stored.session_id, stored.event, data, stored.timestamp, hook.id)
+    delivery = Delivery(
+        id=delivery_id,
+        webhook_id=hook.id,
+        session_id=stored.session_id,
+        event_id=stored.id,
+        event=stored.event,
+        idempotency_key=key,
+        body=b"",
+        max_attempts=max(1, hook.retry_count),
+        created_at=now_ms(),
+        url=hook.url,
+    )
+    try:
+        body = render_body(
+            event=stored.event,
+            timestamp=stored.timestamp,
+            session_id=stored.session_id,
+            idempotency_key=key,
+            delivery_id=delivery_id,
+            data=data,
+            max_bytes=settings.webhook_max_payload_bytes,
+        )
+    except PayloadTooLarge as exc:
+        return replace(delivery, state="failed", last_error=str(exc), replayable=False)
+    return replace(delivery, body=body)
+
+
+def fan_out(
+    conn: Redis, settings: Settings, stored: StoredEvent, data: dict[str, Any], *, skip_existing: bool = False
+) -> int:
+    """Enqueue a delivery for every active webhook of the session that selects this event and whose
+    filters pass, then clear the event's pending mark, all in one transaction. Returns how many were
+    queued. `skip_existing` (the reconciler) leaves out deliveries already recorded."""
+    keys = Keys(settings.redis_prefix)
+    hooks = [
+        hook
+        for hook in WebhookRepository(conn, keys).list_for_session(stored.session_id)
+        if hook.active and subscribed(hook.events, stored.event) and matches(hook.filters, data)
+    ]
+    deliveries = DeliveryRepository(conn, keys)
+    planned = [_new_delivery(settings, hook, stored, data) for hook in hooks]
+    if skip_existing and planned:
+        already = deliveries.existing([delivery.id for delivery in planned])
+        planned = [delivery for delivery in planned if delivery.id not in already]
+    retention = settings.webhook_failure_retention_days * 86_400
+    queued = 0
+    with deliveries.pipeline() as pipe:
+        for delivery in planned:
+            if delivery.state == "failed":  # over the size cap: a dead letter with 0 attempts
+                deliveries.put(pipe, replace(delivery, failed_at=now_ms()), retention)
+                deliveries.add_failure(pipe, delivery.id, now_ms())
+                continue
+            deliveries.put(pipe, delivery)
+            enqueue_webhook_delivery(conn, delivery.id, 0, timeout=job_timeout(settings), pipeline=pipe)
+            queued += 1
+        event_log(conn, settings).mark_dispatched(pipe, stored.session_id, stored.id)
+        pipe.execute()
+    return queued
+
+
+def reconcile_pending(conn: Redis, settings: Settings, *, limit: int = 100) -> int:
+    """Fan out events marked pending for longer than WEBHOOK_RECONCILE_GRACE_SECONDS (their producer died
+    between appending and enqueueing). Events the capped stream already dropped are forgotten, with a
+    warning. Returns how many events were fanned out."""
+    events = event_log(conn, settings)
+    cutoff = now_ms() - int(settings.webhook_reconcile_grace_seconds * 1000)
+    done = 0
+    for session_id, event_id in events.pending_before(cutoff, limit):
+        stored = events.get(session_id, event_id)
+        if stored is None:
+            log.warning("webhook_event_lost_before_fanout", session_id=session_id, event_id=event_id)
+            events.forget_pending(session_id, event_id)
+            continue
+        fan_out(conn, settings, stored, orjson.loads(stored.data), skip_existing=True)
+        log.info("webhook_event_reconciled", session_id=session_id, event_id=event_id)
+        done += 1
+    return done

@@ -1,0 +1,190 @@
+"""Webhook configuration through the API: the SSRF guard at registration and at delivery (with the
+allow-list escape), bad inputs refused with a code, the per-session limit, scopes and roles, and the
+synchronous test delivery."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from redis import Redis
+
+from functions.api.app import create_app
+from functions.config import Settings
+from functions.webhooks.delivery import DeliveryContext, run_attempt
+from functions.webhooks.dispatch import delivery_id_for, publish_event
+from functions.webhooks.ssrf import WebhookUrlRefused, pin
+from tests.integration.webhooks.conftest import Receiver
+
+
+def _session(client: FlaskClient, headers: dict[str, str], name: str = "cfg") -> str:
+    response = client.post("/api/sessions", json={"name": name}, headers=headers)
+    assert response.status_code == 201, response.json
+    return str(response.json["id"])
+
+
+@pytest.fixture
+def guarded(make_settings: Callable[..., Settings]) -> FlaskClient:
+    """An app with the SSRF guard on and nothing allow-listed (the production default)."""
+    return create_app(make_settings()).test_client()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.1.2.3/hook",
+        "http://127.0.0.1:8080/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://localhost/hook",  # a name resolving to loopback
+        f"http://{socket.gethostname()}/hook",  # this machine's own name resolves to an internal address
+    ],
+)
+def test_registration_refuses_internal_targets(
+    guarded: FlaskClient, admin_headers: dict[str, str], url: str
+) -> None:
+    session_id = _session(guarded, admin_headers)
+    response = guarded.post(f"/api/sessions/{session_id}/webhooks", json={"url": url}, headers=admin_headers)
+    assert response.status_code == 400, response.json
+    assert response.json["code"] in ("WEBHOOK_URL_REFUSED", "WEBHOOK_URL_UNRESOLVABLE")
+
+
+def test_allow_listed_hosts_are_accepted(
+    make_settings: Callable[..., Settings], admin_headers: dict[str, str]
+) -> None:
+    client = create_app(make_settings(ssrf_allowed_hosts=["127.0.0.1", "localhost"])).test_client()
+    session_id = _session(client, admin_headers)
+    for url in ("http://127.0.0.1:9/hook", "http://localhost:9/hook"):
+        response = client.post(
+            f"/api/sessions/{session_id}/webhooks", json={"url": url}, headers=admin_headers
+        )
+        assert response.status_code == 201, response.json
+    response = client.post(
+        f"/api/sessions/{session_id}/webhooks", json={"url": "http://10.0.0.1/"}, headers=admin_headers
+    )
+    assert response.json["code"] == "WEBHOOK_URL_REFUSED"
+
+
+def test_delivery_rechecks_the_target_and_records_the_refusal(
+    make_settings: Callable[..., Settings],
+    redis_conn: Redis,
+    admin_headers: dict[str, str],
+    receiver: Receiver,
+) -> None:
+    permissive = make_settings(ssrf_allowed_hosts=["127.0.0.1"], webhook_retry_schedule=["60"])
+    client = create_app(permissive).test_client()
+    session_id = _session(client, admin_headers)
+    hook = client.post(
+        f"/api/sessions/{session_id}/webhooks", json={"url": receiver.url}, headers=admin_headers
+    ).json
+    event_id = publish_event(redis_conn, permissive, session_id, "message.received", {"id": "m1"})
+    # The operator then removes the allow-list entry: deliveries are refused from then on.
+    strict = DeliveryContext.build(make_settings(webhook_retry_schedule=["60"]), redis_conn)
+    assert run_attempt(strict, delivery_id_for(session_id, event_id, hook["id"]), 0) == "retrying"
+    [attempt] = strict.deliveries.attempts(delivery_id_for(session_id, event_id, hook["id"]))
+    assert str(attempt["error"]).startswith("WEBHOOK_URL_REFUSED")
+    assert receiver.received == []
+
+
+def test_pinning_resolves_once_and_connects_to_the_checked_address() -> None:
+    target = pin("http://localhost:8080/a?b=1", allowed=["localhost"])
+    assert target.address in ("127.0.0.1", "::1")
+    assert target.host_header == "localhost:8080"
+    assert target.target == "/a?b=1"
+    with pytest.raises(WebhookUrlRefused):
+        pin("http://localhost:8080/a")
+
+
+BAD_BODIES: list[dict[str, Any]] = [
+    {},
+    {"url": "ftp://example.com/x"},
+    {"url": "https://user:pw@example.com/x"},
+    {"url": "not a url"},
+    {"url": "https://example.com/", "events": []},
+    {"url": "https://example.com/", "events": ["message.nope"]},
+    {"url": "https://example.com/", "secret": "short"},
+    {"url": "https://example.com/", "retryCount": 6},
+    {"url": "https://example.com/", "retryCount": "3"},
+    {"url": "https://example.com/", "headers": {"Bad Header": "x"}},
+    {"url": "https://example.com/", "headers": {"X-A": "a\r\nInjected: 1"}},
+    {
+        "url": "https://example.com/",
+        "filters": {"conditions": [{"field": "nope", "operator": "is", "value": "x"}]},
+    },
+    {
+        "url": "https://example.com/",
+        "filters": {"conditions": [{"field": "isGroup", "operator": "is", "value": "x"}]},
+    },
+    {
+        "url": "https://example.com/",
+        "filters": {"conditions": [{"field": "body", "operator": "contains", "value": 3}]},
+    },
+    {"url": "https://example.com/", "filters": {"conditions": [{"field": "body", "operator": "is"}]}},
+]
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_bad_webhook_bodies_are_400_with_a_code(
+    guarded: FlaskClient, admin_headers: dict[str, str], body: dict[str, Any]
+) -> None:
+    session_id = _session(guarded, admin_headers)
+    response = guarded.post(f"/api/sessions/{session_id}/webhooks", json=body, headers=admin_headers)
+    assert response.status_code == 400, response.json
+    assert response.json["code"] in ("VALIDATION_ERROR", "INVALID_WEBHOOK_URL", "WEBHOOK_URL_UNRESOLVABLE")
+
+
+def test_crud_limits_scopes_and_roles(
+    make_settings: Callable[..., Settings], admin_headers: dict[str, str], receiver: Receiver
+) -> None:
+    client = create_app(
+        make_settings(ssrf_allowed_hosts=["127.0.0.1"], webhook_max_per_session=2)
+    ).test_client()
+    session_id = _session(client, admin_headers)
+    base = f"/api/sessions/{session_id}/webhooks"
+    first = client.post(base, json={"url": receiver.url, "secret": "s" * 16}, headers=admin_headers).json
+    client.post(base, json={"url": receiver.url}, headers=admin_headers)
+    third = client.post(base, json={"url": receiver.url}, headers=admin_headers)
+    assert third.status_code == 409
+    assert third.json["code"] == "WEBHOOK_LIMIT_REACHED"
+
+    assert client.put(f"{base}/{first['id']}", json={}, headers=admin_headers).status_code == 400
+    updated = client.put(f"{base}/{first['id']}", json={"active": False, "secret": ""}, headers=admin_headers)
+    assert updated.status_code == 200
+    assert updated.json["active"] is False
+    assert client.get(f"{base}/nope", headers=admin_headers).json["code"] == "WEBHOOK_NOT_FOUND"
+    assert (
+        client.get("/api/sessions/nope/webhooks", headers=admin_headers).json["code"] == "SESSION_NOT_FOUND"
+    )
+    assert client.get("/api/webhooks?limit=0", headers=admin_headers).status_code == 400
+    assert len(client.get("/api/webhooks", headers=admin_headers).json) == 2
+
+    result = client.post(f"{base}/{first['id']}/test", headers=admin_headers)
+    assert result.json == {"success": True, "statusCode": 200}
+    assert receiver.received[0].headers["x-openwa-event"] == "test"
+
+    viewer = client.post(
+        "/api/auth/api-keys", json={"name": "viewer", "role": "viewer"}, headers=admin_headers
+    ).json
+    operator = client.post(
+        "/api/auth/api-keys",
+        json={"name": "scoped", "role": "operator", "allowedSessions": ["other"]},
+        headers=admin_headers,
+    ).json
+    assert client.get(base, headers={"X-API-Key": viewer["apiKey"]}).status_code == 403
+    assert client.get(base, headers={"X-API-Key": operator["apiKey"]}).status_code == 401  # out of scope
+    assert client.get("/api/webhooks", headers={"X-API-Key": operator["apiKey"]}).json == []
+    failures = client.get("/api/webhooks/delivery-failures", headers={"X-API-Key": operator["apiKey"]})
+    assert failures.status_code == 403
+    bad_redrive = client.post(
+        "/api/webhooks/delivery-failures/redrive", json={"limit": 0}, headers=admin_headers
+    )
+    assert bad_redrive.status_code == 400
+    assert bad_redrive.json["code"] == "VALIDATION_ERROR"
+    missing = client.get("/api/webhooks/deliveries/dlv_nope", headers=admin_headers)
+    assert missing.status_code == 404
+    assert missing.json["code"] == "DELIVERY_NOT_FOUND"
+    assert client.delete(f"{base}/{first['id']}", headers=admin_headers).status_code == 204
