@@ -1,0 +1,101 @@
+/*
+ * The sandbox page's own UI: the QR screen and a minimal chat view. It only uses the public WPP API and
+ * the page's DOM events (sandbox:qr, sandbox:ready, sandbox:logout), like any other WPP client would.
+ */
+(function () {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const TICKS = { '-1': '!', 0: '🕓', 1: '✓', 2: '✓✓', 3: '✓✓ read', 4: '✓✓ played' };
+  let current = null;
+
+  function show(id) {
+    $('landing').hidden = id !== 'landing';
+    $('app').hidden = id !== 'app';
+  }
+
+  document.addEventListener('sandbox:qr', (event) => {
+    show('landing');
+    $('qr').src = event.detail.svg;
+    $('qr').dataset.ref = event.detail.ref;
+    $('qr-raw').value = event.detail.qr;
+    $('qr-ref').textContent = 'Refreshes every ' + event.detail.interval + ' s';
+    $('status').textContent = 'Waiting for a phone to link';
+  });
+
+  $('pair').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const phone = new FormData(event.target).get('phone');
+    try {
+      $('pair-code').textContent = await WPP.conn.genLinkDeviceCodeForPhoneNumber(phone, false);
+    } catch (error) {
+      $('pair-code').textContent = error.message;
+    }
+  });
+
+  document.addEventListener('sandbox:ready', () => {
+    show('app');
+    const me = WPP.conn.getMyUserId();
+    $('me').textContent = WPP.profile.getMyProfileName() + ' (' + me.user + ')';
+    $('status').textContent = 'Connected';
+    renderChats();
+  });
+  document.addEventListener('sandbox:logout', () => { current = null; $('status').textContent = 'Logged out'; });
+
+  async function renderChats() {
+    const chats = await WPP.chat.list();
+    $('chats').replaceChildren(...chats.map((chat) => {
+      const li = document.createElement('li');
+      li.textContent = chat.name || chat.id.user;
+      if (chat.unreadCount > 0) {
+        const badge = document.createElement('span');
+        badge.className = 'unread';
+        badge.textContent = chat.unreadCount;
+        li.append(badge);
+      }
+      li.classList.toggle('active', current === chat.id._serialized);
+      li.onclick = () => openChat(chat.id._serialized, chat.name || chat.id.user);
+      return li;
+    }));
+  }
+
+  async function openChat(id, title) {
+    current = id;
+    $('chat-title').textContent = title;
+    await WPP.chat.markIsRead(id);
+    await renderMessages();
+    renderChats();
+  }
+
+  async function renderMessages() {
+    if (!current) return;
+    const messages = await WPP.chat.getMessages(current, { count: 100 });
+    $('messages').replaceChildren(...messages.map((msg) => {
+      const li = document.createElement('li');
+      li.className = msg.id.fromMe ? 'me' : '';
+      li.textContent = msg.type === 'chat' ? msg.body : '[' + msg.type + '] ' + (msg.caption || msg.filename || '');
+      if (msg.id.fromMe) {
+        const ack = document.createElement('span');
+        ack.className = 'ack';
+        ack.textContent = TICKS[msg.ack] || '';
+        li.append(ack);
+      }
+      return li;
+    }));
+    $('messages').scrollTop = $('messages').scrollHeight;
+  }
+
+  $('compose').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const input = event.target.elements.text;
+    if (!current || !input.value) return;
+    await WPP.chat.sendTextMessage(current, input.value);
+    input.value = '';
+  });
+
+  for (const name of ['chat.new_message', 'chat.msg_ack_change', 'chat.msg_revoke', 'chat.msg_edited']) {
+    WPP.on(name, () => { renderChats(); renderMessages(); });
+  }
+  WPP.on('conn.online', (online) => { $('status').textContent = online ? 'Connected' : 'Reconnecting…'; });
+
+  window.__waSandbox.boot();
+})();

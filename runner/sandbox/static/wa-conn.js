@@ -1,0 +1,244 @@
+/*
+ * The WhatsApp Web double, part 2: the connection lifecycle and the page's caches.
+ *
+ * Not linked: a stream of QR codes (conn.auth_code_change each rotation) until a phone links the page, then
+ * conn.auth_code_change(null) -> conn.authenticated -> conn.main_loaded -> conn.main_ready.
+ * Linked: one numbered event stream; when it drops the page says conn.online(false), retries every second
+ * and, back online, resumes from the last event number it saw (nothing is lost). A logout, from the phone or
+ * WPP.conn.logout(), wipes the credentials and starts a new QR.
+ */
+(function () {
+  'use strict';
+  const sb = window.__waSandbox;
+  const { emit, Wid, MsgKey, MsgModel, ChatModel, credentials, post } = sb;
+
+  const state = {
+    pageId: Math.random().toString(36).slice(2) + Date.now().toString(36),
+    creds: null, me: null, authCode: null, source: null,
+    authenticated: false, booted: false, mainReady: false, online: false, retry: 0,
+    msgs: new Map(), chats: new Map(), blocked: [], emitted: new Set(), about: '',
+  };
+  sb.state = state;
+
+  function rpc(method, args) {
+    if (!state.creds) return Promise.reject(new sb.WPPError('not_authenticated', 'the page is not linked'));
+    return post('/_wa/rpc/' + method, args, state.creds.token).then((data) => data.result);
+  }
+  sb.rpc = rpc;
+
+  function upsertMsg(raw) {
+    const found = state.msgs.get(raw.id._serialized);
+    if (found) return found.update(raw);
+    const msg = new MsgModel(raw);
+    state.msgs.set(raw.id._serialized, msg);
+    return msg;
+  }
+  sb.upsertMsg = upsertMsg;
+
+  function upsertChat(raw) {
+    const found = state.chats.get(raw.id);
+    if (found) return found.update(raw);
+    const chat = new ChatModel(raw);
+    state.chats.set(raw.id, chat);
+    return chat;
+  }
+  sb.upsertChat = upsertChat;
+
+  // ---- not linked: QR codes ----
+  function startQr() {
+    state.authenticated = state.mainReady = false;
+    emit('conn.require_auth');
+    emit('conn.stream_mode_changed', 'QR');
+    openStream('/_wa/events?page=' + encodeURIComponent(state.pageId), onPendingEvent);
+  }
+
+  function onPendingEvent(event) {
+    if (event.type === 'qr') {
+      const [ref, staticKeyPair, identityKeyPair, secretKey] = event.qr.split(',');
+      state.authCode = { type: 'multidevice', ref, staticKeyPair, identityKeyPair, secretKey, fullCode: event.qr };
+      document.dispatchEvent(new CustomEvent('sandbox:qr', { detail: event }));
+      emit('conn.auth_code_change', state.authCode);
+    } else if (event.type === 'linked') {
+      closeStream();
+      linked({ token: event.token, deviceId: event.deviceId, me: { wid: event.wid, pushName: event.pushName } });
+    }
+  }
+
+  async function linked(creds) {
+    await credentials.save(creds);
+    state.authCode = null;
+    emit('conn.auth_code_change', null);
+    emit('conn.authenticated');
+    await connect(creds, true);
+  }
+
+  // ---- linked: one resumable event stream ----
+  async function connect(creds, fresh) {
+    state.creds = creds;
+    let session;
+    try {
+      session = await post('/_wa/session', {}, creds.token);
+    } catch (error) {
+      // The phone removed this device while the page was away or connecting: that is a logout too.
+      if (error.status === 401) return loggedOut(true);
+      return retryLater(creds, fresh);
+    }
+    if (!state.booted) await bootMain(session);
+    const since = fresh ? session.seq : Number(localStorage.getItem('sandbox-seq') || session.seq);
+    localStorage.setItem('sandbox-seq', String(since)); // where a later reconnect resumes from
+    openStream('/_wa/events?token=' + encodeURIComponent(creds.token) + '&since=' + since, onLinkedEvent);
+  }
+
+  async function bootMain(session) {
+    state.authenticated = true;
+    state.me = session.me;
+    emit('conn.main_init');
+    const boot = await rpc('bootstrap', {});
+    state.about = boot.about;
+    state.blocked = boot.blocked;
+    for (const raw of boot.chats) upsertChat(raw);
+    emit('conn.stream_mode_changed', 'MAIN');
+    emit('conn.main_loaded');
+    state.booted = true; // conn.main_ready waits for the event stream (see onLinkedEvent)
+  }
+
+  function retryLater(creds, fresh) {
+    goOffline();
+    state.retry = setTimeout(() => connect(creds, fresh), 1000);
+  }
+
+  function goOffline() {
+    if (!state.online) return;
+    state.online = false;
+    emit('conn.stream_info_changed', 'OFFLINE');
+    emit('conn.online', false);
+  }
+
+  function onLinkedEvent(event, seq) {
+    if (seq) localStorage.setItem('sandbox-seq', String(seq));
+    if (event.type === 'hello') {
+      if (!state.online) {
+        state.online = true;
+        emit('conn.stream_info_changed', 'NORMAL');
+        emit('conn.online', true);
+      }
+      if (!state.mainReady) {
+        // Ready only once the stream is live, so nothing sent to this device after main_ready is missed.
+        state.mainReady = true;
+        emit('conn.main_ready');
+        document.dispatchEvent(new CustomEvent('sandbox:ready'));
+      }
+      return;
+    }
+    const handle = sb.handlers[event.type];
+    if (handle) handle(event);
+  }
+
+  function openStream(url, onEvent) {
+    closeStream();
+    const source = new EventSource(url);
+    state.source = source;
+    source.onmessage = (message) => onEvent(JSON.parse(message.data), Number(message.lastEventId) || 0);
+    // EventSource would reconnect by itself, but it cannot see HTTP statuses (401 = logged out, 503 = a
+    // disconnect fault), so the page closes it and reconnects through connect(), which can.
+    source.onerror = () => {
+      if (state.source !== source) return;
+      closeStream();
+      if (state.creds) retryLater(state.creds, false);
+      else state.retry = setTimeout(startQr, 1000);
+    };
+  }
+
+  function closeStream() {
+    clearTimeout(state.retry);
+    if (state.source) state.source.close();
+    state.source = null;
+  }
+
+  async function loggedOut(announce) {
+    closeStream();
+    await credentials.wipe();
+    Object.assign(state, { creds: null, me: null, authenticated: false, booted: false, mainReady: false, online: false });
+    state.msgs.clear();
+    state.chats.clear();
+    state.emitted.clear();
+    if (announce) emit('conn.logout');
+    document.dispatchEvent(new CustomEvent('sandbox:logout'));
+    startQr();
+  }
+  sb.loggedOut = loggedOut;
+
+  // ---- network events -> wa-js events ----
+  function chatOf(msg) { return msg.id.remote._serialized; }
+
+  sb.handlers = {
+    message(event) {
+      const msg = upsertMsg(event.msg);
+      const isNewChat = !state.chats.has(chatOf(msg));
+      rpc('chat', { chat: chatOf(msg) }).then((raw) => {
+        const chat = upsertChat(raw);
+        if (isNewChat) emit('chat.new_chat', chat);
+      }).catch(() => {});
+      if (state.emitted.has(msg.id._serialized)) return;
+      state.emitted.add(msg.id._serialized);
+      emit('chat.new_message', msg);
+    },
+    ack(event) {
+      const ids = event.ids.map((raw) => new MsgKey(raw));
+      for (const key of ids) {
+        const msg = state.msgs.get(key._serialized);
+        if (msg) msg.ack = msg.raw.ack = event.ack;
+      }
+      emit('chat.msg_ack_change', { ack: event.ack, chat: new Wid(event.chat), ids });
+    },
+    revoke(event) {
+      const refId = new MsgKey(event.refId);
+      const msg = state.msgs.get(refId._serialized);
+      if (msg) msg.update({ ...msg.raw, type: 'revoked', body: '' });
+      const payload = { from: new Wid(event.from), id: new MsgKey(event.id), refId, to: new Wid(event.to), type: event.kind };
+      if (event.refId.participant) payload.author = new Wid(event.from);
+      emit('chat.msg_revoke', payload);
+    },
+    reaction(event) {
+      const msgId = new MsgKey(event.msgId);
+      const id = new MsgKey({ ...event.msgId, id: event.id, fromMe: event.fromMe, _serialized: event.msgId._serialized.replace(event.msgId.id, event.id) });
+      emit('chat.new_reaction', {
+        id, msgId, reactionText: event.reactionText, read: false, sender: new Wid(event.sender),
+        orphan: 0, orphanReason: null, timestamp: event.t,
+      });
+    },
+    edit(event) {
+      const msg = upsertMsg(event.msg);
+      emit('chat.msg_edited', { chat: msg.id.remote, id: msg.id._serialized, msg });
+    },
+    poll(event) {
+      emit('chat.poll_response', {
+        msgId: new MsgKey(event.msgId), chatId: new Wid(event.chatId), selectedOptions: event.selectedOptions,
+        timestamp: event.t, sender: new Wid(event.sender),
+      });
+    },
+    group(event) {
+      const { type, ...payload } = event;
+      emit('group.participant_changed', payload);
+    },
+    presence(event) {
+      const states = { composing: 'typing', recording: 'recording_audio', paused: 'available' };
+      const id = new Wid(event.chat);
+      emit('chat.presence_change', {
+        id, isOnline: event.state !== 'unavailable', isGroup: id.isGroup(), isUser: id.isUser(),
+        shortName: '', state: states[event.state] || event.state, t: event.t, isContact: true,
+      });
+    },
+    blocklist(event) {
+      state.blocked = event.blocked;
+      emit('blocklist.sync');
+    },
+    logout() { loggedOut(true); },
+  };
+
+  async function boot() {
+    const creds = await credentials.load().catch(() => null);
+    if (creds) connect(creds, false); else startQr();
+  }
+  sb.boot = boot;
+})();

@@ -1,0 +1,173 @@
+"""How a stored record looks to one participant: the raw shapes the page wraps into wa-js models.
+
+Field names follow WhatsApp Web's models (MsgModel, ChatModel, ContactModel, GroupMetadata as declared in
+wa-js `dist/whatsapp/models`); jids are strings here and become `Wid` objects in the page.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from runner.sandbox.ids import is_group, serialize_key, user_jid
+from runner.sandbox.model import ACK_READ, ROLE_MEMBER, ROLE_SUPERADMIN, Message, NetworkState, Phone
+
+
+def key_view(message: Message, viewer: str) -> dict[str, Any]:
+    """The message's MsgKey as `viewer` sees it (fromMe, remote, id, participant, _serialized)."""
+    from_me = message.sender == viewer
+    group = is_group(message.chat)
+    remote = message.chat if (group or from_me) else user_jid(message.sender)
+    participant = user_jid(message.sender) if group else None
+    return {
+        "fromMe": from_me,
+        "remote": remote,
+        "id": message.id,
+        "participant": participant,
+        "_serialized": serialize_key(from_me, remote, message.id, participant),
+    }
+
+
+def aggregate_ack(message: Message) -> int:
+    """The sender's tick: the lowest ack over the recipients (a group is read when everyone read)."""
+    return min(message.acks.values()) if message.acks else 1
+
+
+def message_view(state: NetworkState, message: Message, viewer: str, *, new: bool = False) -> dict[str, Any]:
+    """A raw MsgModel for `viewer`; `new` sets isNewMsg (true only for live chat.new_message events)."""
+    key = key_view(message, viewer)
+    sender = state.phones.get(message.sender)
+    me = user_jid(viewer)
+    view: dict[str, Any] = {
+        "id": key,
+        "type": "revoked" if message.revoked else message.type,
+        "body": "" if message.revoked else message.body,
+        "t": message.t,
+        "from": me if key["fromMe"] else key["remote"],
+        "to": message.chat if key["fromMe"] else me,
+        "author": key["participant"],
+        "ack": aggregate_ack(message),
+        "isNewMsg": new,
+        "notifyName": sender.name if sender else "",
+        "star": viewer in message.starred_by,
+        "isForwarded": message.forwarded,
+        "mentionedJidList": list(message.mentions),
+        "latestEditMsgKey": None,
+        "isEdited": message.edited,
+    }
+    if message.revoked:
+        return view
+    if message.caption is not None:
+        view["caption"] = message.caption
+    if message.media:
+        view.update(
+            mimetype=message.media.mimetype,
+            filename=message.media.filename,
+            size=message.media.size,
+            filehash=message.media.sha256,
+            directPath=f"/_wa/media/{message.id}",
+        )
+    if message.quoted and message.quoted in state.messages:
+        quoted = state.messages[message.quoted]
+        view["quotedStanzaID"] = quoted.id
+        view["quotedParticipant"] = user_jid(quoted.sender)
+        view["quotedMsgId"] = key_view(quoted, viewer)["_serialized"]
+    view.update(message.extra)
+    return view
+
+
+def inbox_view(state: NetworkState, message: Message, viewer: str, media: bytes | None) -> dict[str, Any]:
+    """A message as the control API reports it for phone `viewer` (media bytes inline as base64)."""
+    key = key_view(message, viewer)
+    view: dict[str, Any] = {
+        "id": key["_serialized"],
+        "stanzaId": message.id,
+        "from": user_jid(message.sender),
+        "to": message.chat,
+        "chat": key["remote"],
+        "fromMe": key["fromMe"],
+        "type": "revoked" if message.revoked else message.type,
+        "body": "" if message.revoked else message.body,
+        "caption": message.caption,
+        "t": message.t,
+        "ack": message.acks.get(viewer, aggregate_ack(message))
+        if not key["fromMe"]
+        else aggregate_ack(message),
+        "quotedId": key_view(state.messages[message.quoted], viewer)["_serialized"]
+        if message.quoted in state.messages
+        else None,
+        "reactions": dict(message.reactions),
+        "votes": dict(message.votes),
+        "edited": message.edited,
+        "forwarded": message.forwarded,
+        "media": None,
+    }
+    view.update({k: v for k, v in message.extra.items() if k not in view})
+    if message.media and not message.revoked:
+        view["media"] = {
+            "mimetype": message.media.mimetype,
+            "filename": message.media.filename,
+            "size": message.media.size,
+            "sha256": message.media.sha256,
+            "base64": base64.b64encode(media).decode() if media is not None else None,
+        }
+    return view
+
+
+def phone_view(phone: Phone, devices: list[str]) -> dict[str, Any]:
+    return {
+        "number": phone.number,
+        "id": user_jid(phone.number),
+        "name": phone.name,
+        "about": phone.about,
+        "devices": devices,
+        "blocked": list(phone.blocked),
+    }
+
+
+def contact_view(state: NetworkState, jid: str) -> dict[str, Any]:
+    """A ContactModel-like record for a user or group jid."""
+    if is_group(jid):
+        group = state.groups.get(jid)
+        name = group.subject if group else ""
+        return {"id": jid, "name": name, "formattedName": name, "isGroup": True, "isUser": False}
+    phone = state.phones.get(jid.split("@")[0])
+    name = phone.name if phone else ""
+    return {
+        "id": jid,
+        "name": name,
+        "pushname": name,
+        "shortName": name.split(" ")[0] if name else "",
+        "formattedName": name or jid.split("@")[0],
+        "isMyContact": phone is not None,
+        "isUser": True,
+        "isGroup": False,
+        "isBusiness": False,
+        "isWAContact": phone is not None,
+    }
+
+
+def group_metadata_view(state: NetworkState, group_id: str) -> dict[str, Any] | None:
+    group = state.groups.get(group_id)
+    if group is None:
+        return None
+    return {
+        "id": group.id,
+        "subject": group.subject,
+        "desc": group.description,
+        "owner": user_jid(group.owner),
+        "creation": group.t,
+        "participants": [
+            {
+                "id": user_jid(number),
+                "isAdmin": role != ROLE_MEMBER,
+                "isSuperAdmin": role == ROLE_SUPERADMIN,
+            }
+            for number, role in group.participants.items()
+        ],
+        "pastParticipants": [{"id": user_jid(number)} for number in group.past],
+    }
+
+
+def is_read(message: Message, reader: str) -> bool:
+    return message.acks.get(reader, 0) >= ACK_READ

@@ -1,0 +1,169 @@
+"""The page's side of the sandbox: the WhatsApp Web double at `/` and its channel at `/_wa/*`.
+
+Down: Server-Sent Events (`GET /_wa/events`). A page that is not linked gets `qr` events (a new QR every
+`qr_interval` seconds) until a phone links it, then one `linked` event with its credentials. A linked page
+(credentials from IndexedDB) gets `hello` and then the network's events, numbered, so a page that reconnects
+with `since=<last number>` misses nothing. Comment lines keep idle streams alive through proxies.
+Up: JSON POSTs (`/_wa/rpc/<method>` with `Authorization: Bearer <device token>`).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import segno
+from flask import Blueprint, Response, current_app, request, send_from_directory
+
+from runner.sandbox import rpc, rpc_social  # noqa: F401 - rpc_social registers its handlers
+from runner.sandbox.errors import BadRequest, NotFound, SandboxError, Unauthorized, Unavailable
+from runner.sandbox.hub import Item
+from runner.sandbox.model import Device
+from runner.sandbox.network import Network, PendingPage
+
+KEEPALIVE_SECONDS = 10.0
+page = Blueprint("page", __name__)
+
+
+def network() -> Network:
+    found: Network = current_app.extensions["sandbox.network"]
+    return found
+
+
+def _sse(event: dict[str, Any], seq: int | None = None) -> str:
+    head = f"id: {seq}\n" if seq is not None else ""
+    return f"{head}data: {json.dumps(event, separators=(',', ':'))}\n\n"
+
+
+@page.get("/")
+def index() -> Response:
+    return send_from_directory(current_app.static_folder or "", "index.html", max_age=0)
+
+
+@page.get("/_wa/events")
+def events() -> Response:
+    net = network()
+    token = request.args.get("token")
+    if token:
+        device = _device(net, token)
+        since = request.args.get("since", type=int)
+        return _stream(_linked_events(net, device, since))
+    page_id = request.args.get("page", "")
+    if not 8 <= len(page_id) <= 64:
+        raise BadRequest("page must be an id of 8-64 characters")
+    interval = float(current_app.config["SANDBOX_QR_INTERVAL"])
+    return _stream(_pending_events(net, net.open_pending(page_id), interval))
+
+
+def _stream(body: Iterator[str]) -> Response:
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(body, mimetype="text/event-stream", headers=headers)
+
+
+def _pending_events(net: Network, pending: PendingPage, interval: float) -> Iterator[str]:
+    """QR after QR until linked; the page's pending registration ends with the stream."""
+    try:
+        while pending.linked is None:
+            qr = net.rotate_qr(pending)
+            yield _sse({"type": "qr", "ref": pending.ref, "qr": qr, "svg": _qr_svg(qr), "interval": interval})
+            deadline = time.monotonic() + interval
+            while pending.linked is None and (left := deadline - time.monotonic()) > 0:
+                if not pending.wake.wait(min(left, KEEPALIVE_SECONDS)):
+                    yield ": keepalive\n\n"
+        yield _sse({"type": "linked", **pending.linked})
+    finally:
+        if pending.linked is None:
+            net.close_pending(pending.id)
+
+
+def _qr_svg(data: str) -> str:
+    """The QR as an SVG data URI, rendered from the raw string server-side (no script or CDN needed)."""
+    return str(segno.make_qr(data, error="l").svg_data_uri(scale=5, border=4))
+
+
+def _linked_events(net: Network, device: Device, since: int | None) -> Iterator[str]:
+    stream = net.hub.subscribe(device.id, since)
+    try:
+        yield _sse({"type": "hello", "me": net.me(device), "seq": net.hub.current_seq(device.id)})
+        while True:
+            try:
+                item: Item = stream.get(timeout=KEEPALIVE_SECONDS)
+            except queue.Empty:
+                yield ": keepalive\n\n"
+                continue
+            if item is None:
+                return  # closed by a fault or a logout: the page sees the connection drop
+            seq, event = item
+            yield _sse(event, seq)
+    finally:
+        net.hub.unsubscribe(device.id, stream)
+
+
+def _device(net: Network, token: str) -> Device:
+    """The linked device for `token`: 401 when unlinked, 503 while a disconnect fault holds it offline."""
+    device = net.device(token)
+    if device is None:
+        raise Unauthorized("this device is not linked (logged out)", code="logged_out")
+    if net.offline_until.get(device.id, 0) > time.monotonic():
+        raise Unavailable("the network is unreachable (disconnect fault)")
+    return device
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    return header.removeprefix("Bearer ").strip()
+
+
+@page.post("/_wa/session")
+def session() -> Response:
+    """The page checks its stored credentials before (re)connecting."""
+    net = network()
+    device = _device(net, _bearer())
+    body = {"me": net.me(device), "deviceId": device.id, "seq": net.hub.current_seq(device.id)}
+    return Response(json.dumps(body), mimetype="application/json")
+
+
+@page.post("/_wa/pairing-code")
+def pairing_code() -> Response:
+    body = request.get_json(silent=True) or {}
+    phone = str(body.get("phone", "")).lstrip("+").replace(" ", "")
+    if not phone.isdigit():
+        raise BadRequest("phone must be a phone number", code="invalid_phone")
+    code = network().pairing_code(str(body.get("page", "")), phone)
+    return Response(json.dumps({"code": code}), mimetype="application/json")
+
+
+@page.post("/_wa/rpc/<method>")
+def call(method: str) -> Response:
+    net = network()
+    device = _device(net, _bearer())
+    args = request.get_json(silent=True)
+    if not isinstance(args, dict):
+        raise BadRequest("the body must be a JSON object")
+    result = rpc.call(net, device, method, args)
+    return Response(json.dumps({"result": result}), mimetype="application/json")
+
+
+@page.get("/_wa/media/<message_id>")
+def media(message_id: str) -> Response:
+    net = network()
+    device = _device(net, _bearer() or request.args.get("token", ""))
+    with net.lock:
+        message = net.message(message_id)
+        if message.media is None or (message.sender != device.number and device.number not in message.acks):
+            raise NotFound("no media for this message", code="media_not_found")
+        meta = message.media
+    data = net.store.get_media(meta.sha256)
+    return Response(data, mimetype=meta.mimetype, headers={"Cache-Control": "private, max-age=3600"})
+
+
+def register_errors(app: Any) -> None:
+    """Errors as JSON `{error, message}` with the error's status (the page and the control API share it)."""
+
+    @app.errorhandler(SandboxError)
+    def _sandbox_error(exc: SandboxError) -> Response:
+        body = {"error": exc.code, "message": exc.message}
+        return Response(json.dumps(body), status=exc.status, mimetype="application/json")

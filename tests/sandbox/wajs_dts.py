@@ -1,0 +1,72 @@
+"""What the pinned @wppconnect/wa-js declares, read from its `dist/**/*.d.ts`: namespace functions with their
+parameter counts, top-level exports, and event names."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+RUNNER = Path(__file__).resolve().parents[2] / "runner"
+DIST = RUNNER / "node_modules" / "@wppconnect" / "wa-js" / "dist"
+_FUNCTION = re.compile(r"^(?:export )?declare function (\w+)\s*(?:<[^(]*>)?\s*\(", re.MULTILINE)
+_ALIAS = re.compile(r"(\w+) as (\w+)")  # `export { _delete as delete }`: `delete` is a reserved word
+_EVENT = re.compile(r"^\s+'([a-z_]+\.[a-z_]+)'\??:", re.MULTILINE)
+_EXPORT_LIST = re.compile(r"export \{([^}]*)\}", re.DOTALL)
+_EXPORT_DECL = re.compile(r"export declare (?:const|let|function) (\w+)")
+
+
+@dataclass(frozen=True)
+class Declarations:
+    functions: dict[str, dict[str, set[int]]]  # namespace -> function -> parameter counts (one per overload)
+    top_level: set[str]
+    events: set[str]
+
+
+def ensure_installed() -> Path:
+    """The wa-js dist directory, running `npm ci --prefix runner` first when it is missing."""
+    if not DIST.exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed to install runner/package.json (wa-js) for the contract test"
+        subprocess.run([npm, "ci", "--prefix", str(RUNNER), "--no-audit", "--no-fund"], check=True)
+    return DIST
+
+
+def count_parameters(text: str, start: int) -> int:
+    """The number of parameters in the list whose '(' is at `start` (nesting and strings respected)."""
+    depth, count, seen, i = 0, 0, False, start
+    while True:
+        char = text[i]
+        if char in "([{<":
+            depth += 1
+        elif char in ")]}>" and not (char == ">" and text[i - 1] == "="):
+            depth -= 1
+            if depth == 0:
+                return count + (1 if seen else 0)
+        elif char == "," and depth == 1:
+            count, seen = count + 1, False
+        elif depth >= 1 and not char.isspace():
+            seen = True
+        i += 1
+
+
+def read(dist: Path) -> Declarations:
+    functions: dict[str, dict[str, set[int]]] = {}
+    for path in dist.glob("*/functions/*.d.ts"):
+        text = path.read_text("utf-8")
+        found = functions.setdefault(path.parent.parent.name, {})
+        aliases = dict(_ALIAS.findall(" ".join(_EXPORT_LIST.findall(text))))
+        for match in _FUNCTION.finditer(text):
+            name = aliases.get(match.group(1), match.group(1))
+            found.setdefault(name, set()).add(count_parameters(text, match.end() - 1))
+    index = (dist / "index.d.ts").read_text("utf-8")
+    top = {
+        name.strip().split(" as ")[-1] for group in _EXPORT_LIST.findall(index) for name in group.split(",")
+    }
+    top |= set(_EXPORT_DECL.findall(index)) | {"isReady", "isInjected", "isFullReady"}
+    events = {
+        name for path in dist.rglob("eventTypes.d.ts") for name in _EVENT.findall(path.read_text("utf-8"))
+    }
+    return Declarations(functions, {name for name in top if name}, events)
