@@ -1,0 +1,24 @@
+"""`python -m runner` (what `openwa runner` executes): one runner supervisor until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from functions.config import SettingsError, load_settings
+from runner.supervisor import Supervisor
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    Supervisor(settings).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""ENGINE_TYPE -> engine. `sandbox` is the `webjs` engine on the sandbox page without wa-js injected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from functions.config import EngineType, Settings
+from runner.engines.base import Engine, EngineListener
+from runner.engines.webjs import WebJsEngine, WebJsOptions
+from runner.engines.webjs.browser import BrowserOptions
+
+EngineFactory = Callable[[Settings, EngineListener], Engine]
+
+
+def _browser(settings: Settings) -> BrowserOptions:
+    return BrowserOptions(headless=settings.headless, chromium_path=settings.chromium_path)
+
+
+def _webjs(settings: Settings, listener: EngineListener) -> Engine:
+    options = WebJsOptions(settings.whatsapp_web_url, True, _browser(settings), settings.session_init_timeout)
+    return WebJsEngine(options, listener)
+
+
+def _sandbox(settings: Settings, listener: EngineListener) -> Engine:
+    options = WebJsOptions(settings.sandbox_url, False, _browser(settings), settings.session_init_timeout)
+    return WebJsEngine(options, listener)
+
+
+ENGINES: dict[EngineType, EngineFactory] = {EngineType.WEBJS: _webjs, EngineType.SANDBOX: _sandbox}
+
+
+def create_engine(settings: Settings, listener: EngineListener) -> Engine:
+    """The engine ENGINE_TYPE names, reporting to `listener`."""
+    return ENGINES[settings.engine_type](settings, listener)

@@ -1,0 +1,230 @@
+"""The `webjs` engine: WhatsApp Web in Chromium (Playwright async API), driven through wa-js's `window.WPP`.
+
+Calls go through `page.evaluate` on `WPP.*`; events come back through one binding (`__owaEvent`) installed
+by `bridge.js` before the page's scripts run. On WhatsApp Web, wa-js (npm `@wppconnect/wa-js`, pinned in
+`runner/package.json`) is injected after load; the sandbox page implements `WPP` natively, so with
+`inject_wa_js=False` the same code drives it — that is the only difference between the two engine types.
+
+Events are queued by the binding and handled by one task, in the order the page sent them, so a status can
+never be overtaken by an older one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
+
+from functions.core.enums import SessionStatus
+from runner.engines.base import (
+    Engine,
+    EngineError,
+    EngineListener,
+    EngineUnreachable,
+    SentMessage,
+    StatusChange,
+)
+from runner.engines.webjs.browser import DESKTOP_USER_AGENT, BrowserOptions, ScratchHome, launch
+from runner.engines.webjs.events import message_events
+
+log = logging.getLogger(__name__)
+
+BRIDGE_JS = (Path(__file__).parent / "bridge.js").read_text()
+WA_JS_PATH = Path(__file__).resolve().parents[2] / "node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js"
+
+_SEND_TEXT = """async ([chat, text, id]) => {
+  if (id) {
+    const full = id.includes('_') ? id : 'true_' + chat + '_' + id;
+    try {
+      const found = await WPP.chat.getMessageById(full);
+      if (found) return { id: String(found.id._serialized || found.id), ack: found.ack || 0, existed: true };
+    } catch (error) { /* not sent yet */ }
+  }
+  const options = { createChat: true };
+  if (id) options.messageId = id.includes('_') ? id.split('_').pop() : id;
+  const sent = await WPP.chat.sendTextMessage(chat, text, options);
+  const result = sent.sendMsgResult || {};
+  return { id: String(sent.id), ack: sent.ack || 0, existed: false, errorCode: result.errorCode || null };
+}"""
+# WhatsApp's send error codes that mean the account is restricted (OpenWA's `restriction.kind`).
+RESTRICTION_KINDS = {463: "reachout_timelock", 475: "tos_block"}
+
+_WHO_AM_I = (
+    "() => ({ wid: String(WPP.conn.getMyUserId() || ''), name: WPP.profile.getMyProfileName() || null })"
+)
+
+
+@dataclass(frozen=True)
+class WebJsOptions:
+    url: str
+    inject_wa_js: bool
+    browser: BrowserOptions
+    load_timeout_seconds: float = 60.0
+
+
+class WebJsEngine(Engine):
+    """One session in one Chromium (one context, one page)."""
+
+    name = "webjs"
+
+    def __init__(self, options: WebJsOptions, listener: EngineListener) -> None:
+        self._options = options
+        self._listener = listener
+        self._home = ScratchHome()
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._context: BrowserContext | None = None
+        self._page: Page | None = None
+        self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._pump: asyncio.Task[None] | None = None
+        self._status: SessionStatus | None = None
+        self._qr: str | None = None
+
+    async def start(self, auth_state: bytes | None) -> None:
+        self._pump = asyncio.create_task(self._handle_events())
+        self._playwright = await async_playwright().start()
+        self._browser = await launch(self._playwright, self._options.browser, self._home)
+        storage = json.loads(auth_state) if auth_state else None
+        self._context = await self._browser.new_context(user_agent=DESKTOP_USER_AGENT, storage_state=storage)
+        await self._context.expose_binding("__owaEvent", self._on_binding)
+        await self._context.add_init_script(script=BRIDGE_JS)
+        self._page = await self._context.new_page()
+        await self._open()
+
+    async def _open(self) -> None:
+        page, timeout_ms = self._require_page(), self._options.load_timeout_seconds * 1000
+        try:
+            await page.goto(self._options.url, wait_until="domcontentloaded", timeout=timeout_ms)
+            if self._options.inject_wa_js:
+                await page.add_script_tag(path=str(WA_JS_PATH))
+            await page.wait_for_function("() => window.__owaAttached === true", timeout=timeout_ms)
+        except PlaywrightError as exc:
+            reason = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+            url = self._options.url
+            raise EngineUnreachable(f"WhatsApp Web at {url} could not be loaded: {reason}") from exc
+
+    async def stop(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+        for closer in (self._context, self._browser):
+            if closer is not None:
+                with contextlib.suppress(PlaywrightError):
+                    await closer.close()
+        if self._playwright is not None:
+            with contextlib.suppress(PlaywrightError):
+                await self._playwright.stop()
+        self._home.cleanup()
+
+    async def reconnect(self) -> None:
+        """Reload the page (as a person would); the bridge re-attaches and reports the state it finds."""
+        await self._open()
+
+    async def logout(self) -> None:
+        await self._call("async () => await WPP.conn.logout()")
+
+    async def qr(self) -> str | None:
+        return self._qr if self._status is SessionStatus.QR_READY else None
+
+    async def request_pairing_code(self, phone_number: str) -> str:
+        code = await self._call(
+            "async (phone) => await WPP.conn.genLinkDeviceCodeForPhoneNumber(phone, true)", phone_number
+        )
+        return str(code)
+
+    async def send_text(self, chat_id: str, text: str, message_id: str | None = None) -> SentMessage:
+        result = await self._call(_SEND_TEXT, [chat_id, text, message_id])
+        code = result.get("errorCode")
+        if code is not None:
+            await self._refused(int(code))
+        return SentMessage(id=str(result["id"]), ack=int(result["ack"]))
+
+    async def _refused(self, code: int) -> None:
+        """WhatsApp refused a send: report a restriction when the code means one, then fail the send."""
+        if code in RESTRICTION_KINDS:
+            restriction = {"active": True, "kind": RESTRICTION_KINDS[code], "code": code, "expiresAt": None}
+            await self._listener.on_event("session.restriction", restriction)
+        raise EngineError(f"WhatsApp refused the message (error {code})")
+
+    async def snapshot(self) -> bytes:
+        if self._context is None:
+            raise EngineError("the browser is not running")
+        state = await self._context.storage_state(indexed_db=True)
+        return json.dumps(state, separators=(",", ":")).encode()
+
+    async def _call(self, script: str, arg: Any = None) -> Any:
+        """Evaluate `script` in the page; a page-side error becomes EngineError with its message."""
+        try:
+            return await self._require_page().evaluate(script, arg)
+        except PlaywrightError as exc:
+            raise EngineError(exc.message.splitlines()[0] if exc.message else str(exc)) from exc
+
+    def _require_page(self) -> Page:
+        if self._page is None:
+            raise EngineError("the browser is not running")
+        return self._page
+
+    def _on_binding(self, source: Any, name: str, payload: Any) -> None:
+        # Only queue here: the binding must return at once, and one consumer keeps the page's order.
+        self._inbox.put_nowait((name, payload))
+
+    async def _handle_events(self) -> None:
+        while True:
+            name, payload = await self._inbox.get()
+            try:
+                await self._handle(name, payload)
+            except Exception:  # one bad event must not stop the session's event flow
+                log.exception("engine event %s failed", name)
+
+    async def _handle(self, name: str, payload: Any) -> None:
+        if name == "owa.state":
+            await self._sync(payload)
+        elif name == "conn.auth_code_change":
+            if payload and payload.get("fullCode"):
+                await self._report(StatusChange(SessionStatus.QR_READY, qr=str(payload["fullCode"])))
+        elif name == "conn.authenticated":
+            await self._report(StatusChange(SessionStatus.AUTHENTICATING))
+        elif name == "conn.main_ready":
+            await self._ready()
+        elif name == "conn.logout":
+            await self._report(StatusChange(SessionStatus.DISCONNECTED, reason="logged out from the phone"))
+            await self._listener.on_credentials_changed()
+        elif name == "conn.online":
+            await self._online(bool(payload))
+        else:
+            for event, data in message_events(name, payload):
+                await self._listener.on_event(event, data)
+
+    async def _sync(self, state: dict[str, Any]) -> None:
+        if state.get("mainReady"):
+            await self._ready()
+        elif state.get("qr"):
+            await self._report(StatusChange(SessionStatus.QR_READY, qr=str(state["qr"])))
+        elif state.get("authenticated"):
+            await self._report(StatusChange(SessionStatus.AUTHENTICATING))
+
+    async def _ready(self) -> None:
+        me = await self._call(_WHO_AM_I)
+        phone = str(me["wid"]).split("@", 1)[0].split(":", 1)[0] or None
+        await self._report(StatusChange(SessionStatus.READY, phone=phone, push_name=me["name"]))
+
+    async def _online(self, online: bool) -> None:
+        if not online and self._status is SessionStatus.READY:
+            await self._report(StatusChange(SessionStatus.DISCONNECTED, reason="connection lost"))
+        elif online and self._status is SessionStatus.DISCONNECTED:
+            await self._ready()
+
+    async def _report(self, change: StatusChange) -> None:
+        if change.status is self._status and change.qr == self._qr:
+            return
+        became_ready = change.status is SessionStatus.READY and self._status is not SessionStatus.READY
+        self._status, self._qr = change.status, change.qr
+        await self._listener.on_status(change)
+        if became_ready:
+            await self._listener.on_credentials_changed()

@@ -1,0 +1,56 @@
+"""Jobs of queue `session:<id>` (paths in `functions.queueing.SessionJob`), run by that session's process.
+
+Module-level functions taking the session id first (DESIGN §3.4). Each hands its browser work to the
+engine's loop and waits at most `BROWSER_TIMEOUT` seconds, below RQ's job timeout, so a wedged page fails the
+job instead of killing the worker. Return values are what the API relays (the pairing code job returns
+`{"pairingCode": "ABCD1234"}`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runner.session_process import SessionRuntime
+
+BROWSER_TIMEOUT = 25.0
+_runtime: SessionRuntime | None = None
+
+
+class NotThisSession(Exception):
+    """A job for another session reached this process (it only consumes its own queue, so: a bug)."""
+
+
+def install(runtime: SessionRuntime) -> None:
+    """Called once by the session process: the runtime the jobs of this process act on."""
+    global _runtime
+    _runtime = runtime
+
+
+def current(session_id: str) -> SessionRuntime:
+    """This process's runtime; NotThisSession for any other session id."""
+    if _runtime is None or _runtime.session_id != session_id:
+        raise NotThisSession(session_id)
+    return _runtime
+
+
+def logout(session_id: str) -> dict[str, Any]:
+    """Unlink the device and wipe its stored credentials; the API then marks the session stopped."""
+    runtime = current(session_id)
+    runtime.reporter.closing = True  # no snapshot of a logged-out browser may overwrite the wipe
+    runtime.run(runtime.engine.logout(), BROWSER_TIMEOUT)
+    runtime.auth.wipe(session_id)
+    return {"loggedOut": True}
+
+
+def request_pairing_code(session_id: str, phone_number: str) -> dict[str, Any]:
+    runtime = current(session_id)
+    code = runtime.run(runtime.engine.request_pairing_code(phone_number), BROWSER_TIMEOUT)
+    return {"pairingCode": code}
+
+
+def send(session_id: str, chat_id: str, text: str, message_id: str | None = None) -> dict[str, Any]:
+    """Send a text; with `message_id`, an already-sent message with that id is not sent again."""
+    runtime = current(session_id)
+    sent = runtime.run(runtime.engine.send_text(chat_id, text, message_id), BROWSER_TIMEOUT)
+    return {"id": sent.id, "ack": sent.ack}

@@ -1,0 +1,140 @@
+"""What a session process tells the world: the session record, events, and stored credentials.
+
+Implements `EngineListener` for the engine. Every record write is fenced: it happens only while this
+process's lease token is still the live one, so a process that lost its session (expired lease, another
+runner took over) cannot overwrite the new holder's status. Blocking I/O (Redis, S3) runs in worker threads
+so the engine's event loop keeps flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from redis import Redis
+
+from functions.config import Settings
+from functions.core.clock import utcnow
+from functions.core.enums import DesiredState, SessionStatus
+from functions.core.models import Session
+from functions.state.sessions import SessionRepository
+from runner.auth_store import AuthStore
+from runner.engines.base import StatusChange, qr_png_data_url
+from runner.events import emit_event
+from runner.leases import Lease, LeaseStore
+
+log = logging.getLogger(__name__)
+
+LOGGED_OUT_REASON = "logged out from the phone"
+
+
+class Reporter:
+    """Turns engine reports into record updates and OpenWA events for one session."""
+
+    def __init__(
+        self,
+        conn: Redis,
+        settings: Settings,
+        lease: Lease,
+        *,
+        repo: SessionRepository,
+        leases: LeaseStore,
+        auth: AuthStore,
+        on_lost: Callable[[str], None],
+    ) -> None:
+        self._conn, self._settings, self._lease = conn, settings, lease
+        self._repo, self._leases, self._auth = repo, leases, auth
+        self._on_lost = on_lost  # asks the process to stop, with the reason
+        self.snapshot: Callable[[], Any] | None = None  # the engine's snapshot coroutine, set by the process
+        self.status: SessionStatus | None = None
+        self.closing = False  # after a logout nothing more is reported or stored
+        self._announced = False
+
+    @property
+    def session_id(self) -> str:
+        return self._lease.session_id
+
+    def write(self, **fields: Any) -> bool:
+        """Fenced update of the session record (blocking); False when the lease is no longer ours."""
+        if not self._leases.holds(self._lease):
+            self._on_lost("lease lost")
+            return False
+        return self._repo.update(self.session_id, **fields)
+
+    def session(self) -> Session | None:
+        return self._repo.get(self.session_id)
+
+    def publish(self, event: str, data: dict[str, Any]) -> None:
+        emit_event(self._conn, self._settings, self.session_id, event, {"sessionId": self.session_id, **data})
+
+    async def on_status(self, change: StatusChange) -> None:
+        if self.closing:
+            return
+        await asyncio.to_thread(self._apply, change)
+
+    def _apply(self, change: StatusChange) -> None:
+        self.status = change.status
+        if not self.write(**_fields_for(change)):
+            return
+        self.publish("session.status", {"status": change.status.value})
+        if change.status is SessionStatus.QR_READY and change.qr:
+            self.publish("session.qr", {"qr": qr_png_data_url(change.qr)})
+        elif change.status is SessionStatus.READY and not self._announced:
+            # Once per process: a reconnect after a dropped link is `session.status` only.
+            self._announced = True
+            self.publish("session.authenticated", {"phone": change.phone, "pushName": change.push_name})
+        elif change.status is SessionStatus.DISCONNECTED:
+            self.publish("session.disconnected", {"reason": change.reason or "disconnected"})
+        if change.reason == LOGGED_OUT_REASON:
+            self.closing = True
+
+    async def on_event(self, name: str, data: dict[str, Any]) -> None:
+        if self.closing:
+            return
+        if name == "session.restriction":  # also shown on the session (`restriction`), as OpenWA does
+            await asyncio.to_thread(self.write, restriction=data if data.get("active") else None)
+        await asyncio.to_thread(self.publish, name, data)
+
+    async def on_credentials_changed(self) -> None:
+        """Linked: store a snapshot now. Logged out from the phone: wipe them and stop the process."""
+        if self.closing:
+            await asyncio.to_thread(self._auth.wipe, self.session_id)
+            self._on_lost("logged out")
+        elif self.status is SessionStatus.READY:
+            await self.save_snapshot()
+
+    async def save_snapshot(self) -> None:
+        """Store the engine's current credentials (only while ready and still the lease holder)."""
+        if self.closing or self.status is not SessionStatus.READY or self.snapshot is None:
+            return
+        state = await self.snapshot()
+        if await asyncio.to_thread(self._leases.holds, self._lease):
+            manifest = await asyncio.to_thread(self._auth.save, self.session_id, state)
+            log.info("auth snapshot stored: %s (%d bytes)", manifest.state_key, manifest.size)
+
+    def fail(self, reason: str) -> None:
+        """Terminal failure (blocking): status failed with `lastError`, as OpenWA's init rejection."""
+        self.status = SessionStatus.FAILED
+        if self.write(status=SessionStatus.FAILED, last_error=reason, qr=None):
+            self.publish("session.status", {"status": SessionStatus.FAILED.value})
+
+
+def _fields_for(change: StatusChange) -> dict[str, Any]:
+    """The record fields a status change sets."""
+    fields: dict[str, Any] = {"status": change.status, **change.fields}
+    if change.status is SessionStatus.QR_READY:
+        fields.update(qr=change.qr, qr_updated_at=utcnow())
+    elif change.status is SessionStatus.READY:
+        now = utcnow()
+        fields.update(qr=None, phone=change.phone, push_name=change.push_name, last_error=None)
+        fields.update(connected_at=now, last_active_at=now)
+    elif change.status is SessionStatus.DISCONNECTED:
+        fields.update(qr=None)
+        if change.reason == LOGGED_OUT_REASON:
+            # OpenWA: a logout clears phone, so the session is no longer auto-started.
+            fields.update(phone=None, push_name=None, desired_state=DesiredState.STOPPED)
+    else:
+        fields.update(qr=None)
+    return fields

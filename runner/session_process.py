@@ -1,0 +1,247 @@
+"""One OS process per WhatsApp session: `python -m runner.session_process <session> <runner> <generation>`.
+
+Started by the supervisor after it claimed the session's lease (generation = the lease's fencing number).
+Playwright runs on an asyncio loop in a background thread, so browser events keep flowing while the main
+thread's RQ `SimpleWorker` sits idle on queue `session:<id>` (DESIGN §1.4: Playwright only delivers events
+while the loop runs; RQ's signal handling and job timeouts need the main thread). Jobs (`runner.jobs`) hand
+their browser work to the loop with `run_coroutine_threadsafe(...).result(timeout)`.
+
+Exit: SIGTERM (from the supervisor, or to itself when the lease is lost, the device logged out or init
+failed) stops the worker after its current job; then a final auth snapshot is stored and the browser
+closed. Exit code 0 always means "stopped on purpose"; anything else is a crash the supervisor restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Coroutine
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.intermediate_queue import IntermediateQueue
+from rq.registry import StartedJobRegistry
+
+from functions.config import Settings, get_settings
+from functions.core.enums import SessionStatus
+from functions.core.models import SessionConfig
+from functions.crypto.envelope import envelope_from_settings
+from functions.queueing import session_queue
+from functions.state.connection import redis_from_settings
+from functions.state.keys import Keys
+from functions.state.sessions import SessionRepository
+from functions.storage import build_storage
+from runner import jobs
+from runner.auth_store import AuthStore
+from runner.children import SUPERVISOR_PID_ENV
+from runner.engines.base import Engine, EngineError
+from runner.engines.registry import create_engine
+from runner.leases import Lease, LeaseStore
+from runner.reconnect import ReconnectPolicy
+from runner.reporter import Reporter
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+
+
+class SessionRuntime:
+    """The session's engine on its loop thread, its reporter, and its queue worker."""
+
+    def __init__(self, settings: Settings, lease: Lease) -> None:
+        self.settings, self.lease = settings, lease
+        self.conn = redis_from_settings(settings)
+        keys = Keys(settings.redis_prefix)
+        self.leases = LeaseStore(self.conn, keys, settings.session_lease_ttl)
+        self.auth = AuthStore(build_storage(settings), envelope_from_settings(settings))
+        self.reporter = Reporter(
+            self.conn,
+            settings,
+            lease,
+            repo=SessionRepository(self.conn, keys),
+            leases=self.leases,
+            auth=self.auth,
+            on_lost=self.request_stop,
+        )
+        self.engine: Engine = create_engine(settings, self.reporter)
+        self.reporter.snapshot = self.engine.snapshot
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="engine-loop", daemon=True)
+        self._stopping = threading.Event()
+        self._tasks: list[asyncio.Future[None]] = []
+
+    @property
+    def session_id(self) -> str:
+        return self.lease.session_id
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run `coro` on the engine loop and wait for it (from the main thread, i.e. a job)."""
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise EngineError(f"the browser did not answer within {timeout:.0f} s") from None
+
+    def request_stop(self, reason: str) -> None:
+        """Stop the process soon (from any thread): RQ's SIGTERM handling ends the worker loop."""
+        if not self._stopping.is_set():
+            log.info("session %s stopping: %s", self.session_id, reason)
+            self._stopping.set()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def serve(self) -> int:
+        """Start the engine, consume the queue until asked to stop, then shut down. Returns the exit code."""
+        self._thread.start()
+        signal.signal(signal.SIGTERM, lambda *_: self._stopping.set())
+        if self._start_engine():
+            self.run(self._start_background_tasks(), 10)
+            if not self._stopping.is_set():
+                with contextlib.suppress(SystemExit):  # RQ's cold shutdown (a second SIGTERM)
+                    self._work()
+        self._shutdown()
+        return 0
+
+    def _start_engine(self) -> bool:
+        if not self.reporter.write(status=SessionStatus.INITIALIZING, qr=None, last_error=None):
+            return False
+        state = self.auth.load(self.session_id)
+        try:
+            self.run(self.engine.start(state), self.settings.session_init_timeout + 15)
+        except EngineError as exc:
+            self.reporter.fail(str(exc))
+            return False
+        return True
+
+    async def _start_background_tasks(self) -> None:
+        coroutines = (self._snapshot_loop(), self._lease_watch(), self._init_deadline(), self._reconnects())
+        self._tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+
+    async def _snapshot_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.auth_snapshot_interval)
+            with contextlib.suppress(Exception):
+                await self.reporter.save_snapshot()
+
+    async def _lease_watch(self) -> None:
+        # Second line of defence behind the supervisor: a process whose lease is gone stops by itself.
+        while True:
+            await asyncio.sleep(self.settings.session_lease_ttl / 3)
+            if self._stopping.is_set():
+                # A SIGTERM that landed before RQ installed its handlers: repeat it (RQ: warm, then cold).
+                os.kill(os.getpid(), signal.SIGTERM)
+            elif not await asyncio.to_thread(self.leases.holds, self.lease):
+                self.request_stop("lease lost")
+
+    async def _reconnects(self) -> None:
+        """OpenWA's reconnect policy: a link that stays down is re-established with backoff."""
+        session = await asyncio.to_thread(self.reporter.session)
+        config = session.config if session else SessionConfig()
+        policy = ReconnectPolicy(config.reconnect_base_delay, config.max_reconnect_attempts)
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            if self.reporter.status is SessionStatus.READY:
+                policy.connected(now)
+            elif self.reporter.status is SessionStatus.DISCONNECTED and not self.reporter.closing:
+                policy.disconnected(now)
+                await self._maybe_reconnect(policy, now)
+
+    async def _maybe_reconnect(self, policy: ReconnectPolicy, now: float) -> None:
+        if policy.exhausted and policy.max_attempts:
+            if policy.disconnected_since is not None and now - policy.disconnected_since >= policy.next_delay:
+                await asyncio.to_thread(self.reporter.fail, "reconnect attempts exhausted")
+                self.request_stop("reconnect budget exhausted")
+            return
+        if not policy.due(now):
+            return
+        if policy.attempted(now):
+            data = {"attempts": policy.attempts, "nextDelayMs": int(policy.next_delay * 1000)}
+            await asyncio.to_thread(self.reporter.publish, "session.reconnect_loop", data)
+        try:
+            await self.engine.reconnect()
+        except EngineError as exc:
+            log.warning("session %s: reconnect attempt %d failed: %s", self.session_id, policy.attempts, exc)
+
+    async def _init_deadline(self) -> None:
+        await asyncio.sleep(self.settings.session_init_timeout)
+        if self.reporter.status is None:  # the engine never reported anything (no QR, not linked)
+            await asyncio.to_thread(self.reporter.fail, "initialisation did not finish in time")
+            self.request_stop("init deadline")
+
+    def _work(self) -> None:
+        queue = session_queue(self.conn, self.session_id)
+        recover_orphaned_jobs(queue)
+        name = f"session-{self.session_id}-{self.lease.generation}"
+        # Its own connection without a read timeout: RQ blocks in BLPOP for worker_ttl - 15 s, which the
+        # shared client's 5 s socket timeout would turn into "cannot connect" errors and retry backoffs.
+        blocking = Redis.from_url(self.settings.redis_url, socket_connect_timeout=3, health_check_interval=30)
+        worker = SimpleWorker([queue], connection=blocking, name=name, worker_ttl=60)
+        log.info("session %s consuming %s", self.session_id, queue.name)
+        worker.work(logging_level="WARNING", with_scheduler=False)
+
+    def _shutdown(self) -> None:
+        with contextlib.suppress(Exception):
+            self.run(self.reporter.save_snapshot(), 20)
+        with contextlib.suppress(Exception):
+            self.run(self.engine.stop(), 20)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def recover_orphaned_jobs(queue: Queue) -> None:
+    """Settle the jobs a dead holder of this session left behind, before consuming the queue.
+
+    Only the lease holder consumes a session queue, and this process holds a fresh lease, so:
+    - a job still "started" belongs to a dead process: settle it now (retried if it has retries left, else
+      failed) instead of after RQ's ~90 s heartbeat expiry;
+    - a job in RQ's intermediate list was popped by a process that died (or was stopped) before starting
+      it: it never ran, so it goes back to the front of the queue (RQ itself would only fail it after a
+      minute). Session jobs are idempotent (sends check their message id), so a rare double is harmless.
+    """
+    started = StartedJobRegistry(queue=queue)
+    started.cleanup(timestamp=time.time() + 10**7)
+    intermediate = IntermediateQueue(queue.key, connection=queue.connection)
+    for job_id in intermediate.get_job_ids():
+        if job_id not in started:
+            intermediate.remove(job_id)
+            queue.push_job_id(job_id, at_front=True)
+
+
+def _die_with_supervisor() -> None:
+    """SIGTERM this process when the supervisor dies (Linux), so a killed runner leaves no orphan holding a
+    browser; the orphan would stop anyway once its lease expired, but only after a TTL of double work."""
+    supervisor = os.environ.get(SUPERVISOR_PID_ENV)
+    if not sys.platform.startswith("linux") or not supervisor:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(supervisor):  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def main(argv: list[str]) -> int:
+    session_id, runner_id, generation = argv
+    _die_with_supervisor()
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    runtime = SessionRuntime(settings, Lease(session_id, runner_id, int(generation)))
+    jobs.install(runtime)
+    return runtime.serve()
+
+
+if __name__ == "__main__":
+    code = main(sys.argv[1:])
+    # Skip interpreter teardown: the engine thread is a daemon and Playwright's driver is already closed.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
