@@ -63,6 +63,8 @@ class _AdminKey:
 def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:
     """The long-running children of `up`, in start order. Each later piece is one line here."""
     openwa = [sys.executable, "-m", "functions.cli"]
+    if options.sandbox:  # DESIGN §1.6: `--sandbox` also makes the sandbox the engine of every session
+        env = {**env, "ENGINE_TYPE": "sandbox"}
     api_args = ["--workers", str(options.workers)] if options.workers else []
     specs = [ChildSpec("api", [*openwa, "api", *api_args], env, SERVICE_WAVE)]
     for index in range(options.webhook_workers):

@@ -7,7 +7,6 @@ every WPP event they emit in `window.__events` (through `WPP.onAny`, the way an 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,34 +18,20 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from functions.cli.redis_server import free_port
+from runner.engines.webjs.browser import LAUNCH_ARGS  # the flags the engine itself launches with
+
 QR_INTERVAL = 1.0  # seconds; WhatsApp's (and the sandbox's default) 20 s would make the rotation test slow
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
 RECORD_EVENTS = """() => {
   window.__events = window.__events || [];
   WPP.onAny((name, ...args) => window.__events.push({ name, args: JSON.parse(JSON.stringify(args)) }));
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def sandbox_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A running `openwa sandbox` (QR rotating every second) on a free port; its URL."""
-    port, data = _free_port(), tmp_path_factory.mktemp("sandbox")
+    port, data = free_port(), tmp_path_factory.mktemp("sandbox")
     command = [sys.executable, "-m", "functions.cli", "sandbox", "--port", str(port)]
     command += ["--data-dir", str(data), "--qr-interval", str(QR_INTERVAL)]
     log = data / "sandbox.log"  # a file, not a pipe: an unread pipe would fill and stall the server
@@ -128,7 +113,7 @@ def playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """One headless Chromium for the run, launched with the flags that work on these machines."""
-    launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
     yield launched
     launched.close()
 

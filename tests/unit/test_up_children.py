@@ -1,0 +1,19 @@
+"""What `openwa up` starts: the API, the webhook worker and a runner; with `--sandbox`, the sandbox first and
+every child on the sandbox engine (DESIGN.md §1.6)."""
+
+from __future__ import annotations
+
+from functions.cli.embedded import UpOptions, child_specs, unavailable_options
+
+
+def test_up_starts_api_worker_and_runner_on_the_configured_engine() -> None:
+    specs = child_specs(UpOptions(), {"ENGINE_TYPE": "webjs"})
+    assert [spec.name for spec in specs] == ["api", "webhook-worker", "runner"]
+    assert all(spec.env["ENGINE_TYPE"] == "webjs" for spec in specs)
+
+
+def test_up_with_sandbox_starts_it_first_and_makes_it_the_engine() -> None:
+    assert unavailable_options(UpOptions(sandbox=True)) is None
+    specs = child_specs(UpOptions(sandbox=True), {"ENGINE_TYPE": "webjs"})
+    assert [spec.name for spec in specs] == ["sandbox", "api", "webhook-worker", "runner"]
+    assert all(spec.env["ENGINE_TYPE"] == "sandbox" for spec in specs)
