@@ -164,3 +164,16 @@ def current_qr(page: Page, timeout: float = 10.0) -> str:
             return code
         page.wait_for_timeout(50)
     raise AssertionError("the page showed no QR")
+
+
+ALICE, BOB = "15550000001", "15550000002"
+
+
+@pytest.fixture
+def alice(sandbox: SandboxClient, open_page: Callable[..., Page]) -> Page:
+    """Alice's WhatsApp Web, linked; Bob is a phone without a browser."""
+    sandbox.phone(ALICE, "Alice")
+    sandbox.phone(BOB, "Bob")
+    page = open_page()
+    link_by_qr(page, sandbox, ALICE)
+    return page

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page
 
-from tests.sandbox.conftest import SandboxClient, link_by_qr, wait_event
-
-ALICE, BOB = "15550000001", "15550000002"
-
-
-@pytest.fixture
-def alice(sandbox: SandboxClient, open_page: Callable[..., Page]) -> Page:
-    sandbox.phone(ALICE, "Alice")
-    sandbox.phone(BOB, "Bob")
-    page = open_page()
-    link_by_qr(page, sandbox, ALICE)
-    return page
+from tests.sandbox.conftest import ALICE, BOB, SandboxClient, wait_event
 
 
 def test_disconnect_goes_offline_then_back_online_without_losing_messages(

@@ -4,27 +4,14 @@ fire chat.new_message, acks fire chat.msg_ack_change."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 
-import pytest
 from playwright.sync_api import Page
 
-from tests.sandbox.conftest import SandboxClient, link_by_qr, wait_event
+from tests.sandbox.conftest import ALICE, BOB, SandboxClient, wait_event
 
-ALICE, BOB = "15550000001", "15550000002"
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
-
-
-@pytest.fixture
-def alice(sandbox: SandboxClient, open_page: Callable[..., Page]) -> Page:
-    """Alice's WhatsApp Web, linked; Bob is a phone without a browser."""
-    sandbox.phone(ALICE, "Alice")
-    sandbox.phone(BOB, "Bob")
-    page = open_page()
-    link_by_qr(page, sandbox, ALICE)
-    return page
 
 
 def test_text_sent_with_message_id_arrives_and_acks_advance_to_read(
