@@ -6,9 +6,7 @@ boot (an empty Redis plus the seeded bootstrap admin key) so the stories never s
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -24,8 +22,8 @@ from redis import Redis
 from functions.cli.redis_server import RedisServer, free_port
 from functions.config import Settings, load_settings
 from functions.services.bootstrap import ensure_admin_key
+from tests.live import gateway_env, stop_process
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 BOOT_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -80,18 +78,6 @@ def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str) -> str | 
     return f"/api/health/ready not 200 within {BOOT_TIMEOUT_SECONDS:.0f} s (last: {last})"
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (gunicorn's graceful stop), then SIGKILL if it is still there."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def live_gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """gunicorn serving `functions.wsgi:app` for this module, configured through the environment only."""
@@ -100,16 +86,7 @@ def live_gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFac
     conn = Redis.from_url(redis_server.url)
     conn.flushall()
     conn.close()
-    env = {name: value for name, value in os.environ.items() if name != "GUNICORN_CMD_ARGS"}
-    env.update(
-        REDIS_URL=redis_server.url,
-        DATA_DIR=str(workdir / "data"),
-        API_MASTER_KEY=master_key,
-        RATE_LIMIT_ENABLED="false",
-        LOG_LEVEL="warning",
-        RUNNER_COMMAND_TIMEOUT_SECONDS="1",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-    )
+    env = gateway_env(redis_server.url, workdir / "data", master_key, RUNNER_COMMAND_TIMEOUT_SECONDS="1")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "gunicorn", "functions.wsgi:app", "-b", f"127.0.0.1:{port}"]
@@ -125,11 +102,11 @@ def live_gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFac
     try:
         problem = _wait_until_ready(process, base_url)
         if problem is not None:
-            _stop(process)
+            stop_process(process, STOP_TIMEOUT_SECONDS)
             pytest.fail(f"the gateway did not start: {problem}\n--- gunicorn stderr ---\n{gateway.stderr()}")
         yield gateway
     finally:
-        _stop(process)
+        stop_process(process, STOP_TIMEOUT_SECONDS)
 
 
 @pytest.fixture

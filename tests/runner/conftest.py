@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -28,8 +27,8 @@ from functions.cli.redis_server import RedisServer, free_port
 from functions.config import Settings, load_settings
 from functions.services.bootstrap import ensure_admin_key
 from functions.state.keys import Keys
+from tests.live import gateway_env, stop_process
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 LEASE_TTL_SECONDS = 5
 
@@ -46,16 +45,6 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0
             pass
         time.sleep(0.1)
     pytest.fail(f"{url} not up within {timeout:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass
@@ -106,7 +95,7 @@ class Stack:
 
     def stop_runners(self) -> None:
         for process in self.runners:
-            _stop(process)
+            stop_process(process)
         self.runners.clear()
 
     def reset(self) -> None:
@@ -126,19 +115,16 @@ def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -
     sandbox_cmd = [sys.executable, "-m", "runner.sandbox", "--port", str(sandbox_port)]
     sandbox_cmd += ["--data-dir", str(workdir / "sandbox")]
     master_key = "owa_k1_" + secrets.token_hex(32)
-    env = {name: value for name, value in os.environ.items() if name != "GUNICORN_CMD_ARGS"}
-    env.update(
-        REDIS_URL=redis_server.url,
-        DATA_DIR=str(workdir / "data"),
-        API_MASTER_KEY=master_key,
-        RATE_LIMIT_ENABLED="false",
+    env = gateway_env(
+        redis_server.url,
+        workdir / "data",
+        master_key,
         LOG_LEVEL="info",
         RUNNER_COMMAND_TIMEOUT_SECONDS="20",
         ENGINE_TYPE="sandbox",
         SANDBOX_URL=f"http://127.0.0.1:{sandbox_port}/",
         CHROMIUM_PATH=CHROMIUM,
         SESSION_LEASE_TTL=str(LEASE_TTL_SECONDS),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     )
     api_cmd = [sys.executable, "-m", "gunicorn", "functions.wsgi:app", "-b", f"127.0.0.1:{api_port}"]
     api_cmd += ["-w", "2", "-k", "gthread", "--threads", "4"]
@@ -158,8 +144,8 @@ def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -
         yield stack
     finally:
         stack.stop_runners()
-        _stop(api)
-        _stop(sandbox)
+        stop_process(api)
+        stop_process(sandbox)
 
 
 @pytest.fixture
