@@ -126,13 +126,18 @@ def delete_for_me(network: Network, number: str, message_ids: list[str]) -> list
         return messages
 
 
+def _set_member(items: list[str], item: str, present: bool) -> None:
+    """Make `item` present in (or absent from) `items` exactly once; idempotent either way."""
+    if present and item not in items:
+        items.append(item)
+    if not present and item in items:
+        items.remove(item)
+
+
 def star(network: Network, number: str, message_id: str, on: bool) -> Message:
     with network.lock:
         message = network.message(message_id)
-        if on and number not in message.starred_by:
-            message.starred_by.append(number)
-        if not on and number in message.starred_by:
-            message.starred_by.remove(number)
+        _set_member(message.starred_by, number, on)
         network.changed()
         return message
 
@@ -140,10 +145,7 @@ def star(network: Network, number: str, message_id: str, on: bool) -> Message:
 def set_blocked(network: Network, number: str, jid: str, blocked: bool) -> bool:
     with network.lock:
         phone = network.phone(number)
-        if blocked and jid not in phone.blocked:
-            phone.blocked.append(jid)
-        if not blocked and jid in phone.blocked:
-            phone.blocked.remove(jid)
+        _set_member(phone.blocked, jid, blocked)
         network.publish(number, {"type": "blocklist", "blocked": list(phone.blocked)})
         network.changed()
         return blocked
