@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     api_master_key: str | None = None
     api_key_pepper: str | None = None
     bootstrap_key_file: Path | None = None
+    # Bearer token for GET /api/metrics; unset, that route takes an unscoped admin API key instead.
+    metrics_token: str | None = None
 
     # Redis
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -133,6 +135,13 @@ class Settings(BaseSettings):
     sse_keepalive_seconds: float = Field(15.0, gt=0, le=300)
     sse_max_seconds: float = Field(300.0, gt=0, le=86_400)
 
+    # Messages and media (MEDIA_DOWNLOAD_TIMEOUT_MS in ms, as upstream)
+    message_retention_days: int = Field(30, ge=1, le=3650)
+    idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
+    media_download_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, le=2 * 1024 * 1024 * 1024)
+    media_download_timeout_ms: int = Field(30_000, ge=100, le=600_000)
+    inbound_media_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, le=2 * 1024 * 1024 * 1024)
+
     @field_validator(
         "cors_origins", "trusted_proxies", "webhook_retry_schedule", "ssrf_allowed_hosts", mode="before"
     )
@@ -193,6 +202,14 @@ class Settings(BaseSettings):
         if value is not None and len(value.strip()) < 16:
             raise ValueError("must be at least 16 characters")
         return value.strip() if value else None
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str | None) -> str | None:
+        token = (value or "").strip()
+        if token and (len(token) < 16 or not token.isprintable() or " " in token):
+            raise ValueError("must be at least 16 printable characters without spaces")
+        return token or None
 
     @field_validator("encryption_key")
     @classmethod

@@ -6,7 +6,9 @@ the API enqueues `runner.jobs.*` onto a session's queue, and only the session pr
 Queues
 - `session:<sessionId>`: commands for the process holding that session (send, logout, pairing code...).
   Consumed by exactly one session process at a time (the lease holder).
-- `webhooks`: webhook delivery jobs (`functions.jobs.webhook_delivery.deliver`), consumed by `openwa worker`.
+- `webhooks`: webhook deliveries, consumed by `openwa worker`. A delivery due now goes on the queue's ready
+  list (`WEBHOOKS_READY_KEY`), which drain jobs (`functions.jobs.webhook_delivery.drain`) empty in batches;
+  a delayed retry is a `deliver(delivery_id, attempt)` job that RQ's scheduler releases when due.
 - `default`: other background jobs of `functions.jobs`, also consumed by `openwa worker`.
 
 Supervisor wake-ups go over the pub/sub channel `<prefix>:runner:wake`; runners also poll, so a lost
@@ -16,19 +18,33 @@ notification only delays convergence, it never loses a command (desired state li
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
+from rq.utils import now, utcformat
+from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 WEBHOOKS_QUEUE = "webhooks"
 DEFAULT_QUEUE = "default"
 WORKER_QUEUES = (WEBHOOKS_QUEUE, DEFAULT_QUEUE)
 WEBHOOK_DELIVERY_JOB = "functions.jobs.webhook_delivery.deliver"
+WEBHOOK_DRAIN_JOB = "functions.jobs.webhook_delivery.drain"
+# Deliveries due now, `<deliveryId>:<attempt>`, oldest first; and the flag saying a drain job is waiting on
+# the RQ queue. Both belong to the `webhooks` queue (RQ's queues are not under REDIS_PREFIX either).
+WEBHOOKS_READY_KEY = "rq:queue:webhooks:ready"
+WEBHOOKS_WAKE_KEY = "rq:queue:webhooks:wake"
+# How long a drain job keeps claiming deliveries; its RQ timeout is one attempt's plus this.
+WEBHOOK_DRAIN_SECONDS = 1
+# A waiting drain job that is lost (its worker died between dequeuing and running it) only holds the flag
+# this long; `wake_webhook_drain` (run by the maintenance loop) then queues another.
+WEBHOOK_WAKE_TTL_MS = 5000
 # A finished delivery job expires quickly (the delivery record is the log): letting it expire is cheaper
 # than RQ's explicit delete of `result_ttl=0` (measured: ~2.5 ms per job). A crashed one is kept a day.
 WEBHOOK_JOB_RESULT_TTL = 30
@@ -46,6 +62,8 @@ class SessionJob:
     LOGOUT = "runner.jobs.logout"
     REQUEST_PAIRING_CODE = "runner.jobs.request_pairing_code"
     SEND = "runner.jobs.send"
+    SEND_MESSAGE = "runner.jobs.send_message"
+    MESSAGE_ACTION = "runner.jobs.message_action"
 
 
 @dataclass(frozen=True)
@@ -93,12 +111,96 @@ def enqueue_session_job(
     )
 
 
+# A send job: short-lived result (the message record is the log), failures kept a day for inspection.
+SEND_JOB_OPTIONS = JobOptions(timeout=120, result_ttl=30, failure_ttl=24 * 3600)
+
+
+def enqueue_send(
+    conn: Redis,
+    session_id: str,
+    message_id: str,
+    *,
+    pipeline: Pipeline,
+    send_at: datetime | None = None,
+) -> None:
+    """Queue the send of stored message `message_id` on the session's queue (written when the caller
+    executes `pipeline`, together with the record). With `send_at`, RQ's scheduler (run by the session
+    process) moves it to the queue at that time."""
+    queue = session_queue(conn, session_id)
+    opts = SEND_JOB_OPTIONS
+    options: dict[str, Any] = {
+        "args": (session_id, message_id),
+        "timeout": opts.timeout,
+        "result_ttl": opts.result_ttl,
+        "failure_ttl": opts.failure_ttl,
+    }
+    if send_at is None:
+        queue.enqueue_many([Queue.prepare_data(SessionJob.SEND_MESSAGE, **options)], pipeline=pipeline)
+        return
+    job = queue.create_job(SessionJob.SEND_MESSAGE, status=JobStatus.SCHEDULED, **options)
+    queue.schedule_job(job, send_at, pipeline=pipeline)
+
+
 def purge_session_queue(conn: Redis, session_id: str) -> int:
     """Drop every job still waiting for a session (on delete); returns how many were dropped."""
     queue = session_queue(conn, session_id)
     count = queue.count
     queue.delete(delete_jobs=True)
     return count
+
+
+# Push entries on the ready list, then, if it holds any and no drain job is waiting, put one on the RQ queue
+# exactly as RQ's own enqueue would (job hash, queue registered, id pushed); flag and job go together, so a
+# set flag always means a drain job is waiting (or its flag has not yet expired).
+_PUSH_AND_WAKE = """
+local count = tonumber(ARGV[3])
+for i = 4, 3 + count do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+if redis.call('LLEN', KEYS[1]) == 0 then return 0 end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[5], unpack(ARGV, 4 + count))
+redis.call('SADD', KEYS[4], KEYS[3])
+redis.call('RPUSH', KEYS[3], ARGV[2])
+return 1
+"""
+
+
+@lru_cache(maxsize=8)
+def _drain_job_template(timeout: int) -> tuple[tuple[str, Any], ...]:
+    """RQ's own serialisation of a drain job. It takes no arguments, so two drain jobs differ only in id
+    and timestamps: serialising once per timeout saves ~0.1 ms on every push."""
+    job = Job.create(
+        WEBHOOK_DRAIN_JOB,
+        connection=Redis(),  # never used: nothing is sent, `to_dict` only serialises
+        origin=WEBHOOKS_QUEUE,
+        timeout=timeout + WEBHOOK_DRAIN_SECONDS,
+        result_ttl=WEBHOOK_JOB_RESULT_TTL,
+        failure_ttl=WEBHOOK_JOB_FAILURE_TTL,
+        status=JobStatus.QUEUED,
+    )
+    job.enqueued_at = now()
+    return tuple((name, value) for name, value in job.to_dict().items() if value is not None)
+
+
+def _push_and_wake(client: Redis | Pipeline, entries: list[str], timeout: int) -> None:
+    job_id = str(uuid.uuid4())
+    stamp = utcformat(now())
+    fields: list[Any] = []
+    for name, value in _drain_job_template(timeout):
+        fields += (name, stamp if name in ("created_at", "enqueued_at") else value)
+    keys = [WEBHOOKS_READY_KEY, WEBHOOKS_WAKE_KEY, Queue.redis_queue_namespace_prefix + WEBHOOKS_QUEUE]
+    keys += [Queue.redis_queues_keys, Job.key_for(job_id)]
+    # EVAL, not EVALSHA: inside a caller's pipeline a registered script costs an extra SCRIPT EXISTS round
+    # trip, and Redis caches the compiled script by its body anyway.
+    client.eval(_PUSH_AND_WAKE, len(keys), *keys, WEBHOOK_WAKE_TTL_MS, job_id, len(entries), *entries, *fields)
+
+
+def wake_webhook_drain(client: Redis | Pipeline, *, timeout: int) -> None:
+    """Queue a drain job if deliveries are ready and none is waiting (a no-op otherwise)."""
+    _push_and_wake(client, [], timeout)
+
+
+def ready_entry(delivery_id: str, attempt: int) -> str:
+    return f"{delivery_id}:{attempt}"
 
 
 def enqueue_webhook_delivery(
@@ -110,20 +212,22 @@ def enqueue_webhook_delivery(
     delay: float = 0.0,
     pipeline: Pipeline | None = None,
 ) -> None:
-    """Queue attempt `attempt` (0-based) of a delivery now, or after `delay` seconds (RQ's scheduler, run
-    by `openwa worker`, moves it to the queue). With `pipeline`, nothing is sent until the caller executes
-    it, so the job and the delivery record it points to are written together."""
-    queue = webhooks_queue(conn)
-    options: dict[str, Any] = {
-        "args": (delivery_id, attempt),
-        "timeout": timeout,
-        "result_ttl": WEBHOOK_JOB_RESULT_TTL,
-        "failure_ttl": WEBHOOK_JOB_FAILURE_TTL,
-    }
+    """Queue attempt `attempt` (0-based) of a delivery now (the ready list), or after `delay` seconds (a
+    `deliver` job RQ's scheduler, run by `openwa worker`, moves to the queue). `timeout` bounds one attempt.
+    With `pipeline`, nothing is sent until the caller executes it, so the entry and the delivery record it
+    points to are written together."""
     if delay <= 0:
-        queue.enqueue_many([Queue.prepare_data(WEBHOOK_DELIVERY_JOB, **options)], pipeline=pipeline)
+        _push_and_wake(pipeline if pipeline is not None else conn, [ready_entry(delivery_id, attempt)], timeout)
         return
-    job = queue.create_job(WEBHOOK_DELIVERY_JOB, status=JobStatus.SCHEDULED, **options)
+    queue = webhooks_queue(conn)
+    job = queue.create_job(
+        WEBHOOK_DELIVERY_JOB,
+        args=(delivery_id, attempt),
+        timeout=timeout,
+        result_ttl=WEBHOOK_JOB_RESULT_TTL,
+        failure_ttl=WEBHOOK_JOB_FAILURE_TTL,
+        status=JobStatus.SCHEDULED,
+    )
     # RQ scores scheduled jobs in whole seconds (truncating): round up, so a retry is never early.
     when = datetime.fromtimestamp(math.ceil((datetime.now(UTC) + timedelta(seconds=delay)).timestamp()), UTC)
     if pipeline is None:
@@ -134,3 +238,43 @@ def enqueue_webhook_delivery(
 
 def runner_wake_channel(prefix: str) -> str:
     return f"{prefix}:runner:wake"
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """One RQ queue: jobs waiting, and the sizes of its started, failed, scheduled and deferred registries."""
+
+    name: str
+    queued: int
+    started: int
+    failed: int
+    scheduled: int
+    deferred: int
+
+
+_REGISTRIES = (StartedJobRegistry, FailedJobRegistry, ScheduledJobRegistry, DeferredJobRegistry)
+
+
+def queue_stats(conn: Redis) -> list[QueueStats]:
+    """`webhooks`, `default` and every `session:<id>` queue RQ knows, by name (two round trips).
+
+    Registry sizes are plain ZCARDs: RQ's own `count` also cleans the registry up, which a read for a
+    metrics scrape must not do. A started job whose worker died counts until RQ's maintenance reaps it.
+    """
+    names = set(WORKER_QUEUES)
+    queue_prefix = Queue.redis_queue_namespace_prefix
+    for raw in conn.smembers(Queue.redis_queues_keys):
+        name = (raw.decode() if isinstance(raw, bytes) else str(raw)).removeprefix(queue_prefix)
+        if name.startswith(SESSION_QUEUE_PREFIX):
+            names.add(name)
+    ordered = sorted(names)
+    with conn.pipeline(transaction=False) as pipe:
+        for name in ordered:
+            pipe.llen(queue_prefix + name)
+            for registry in _REGISTRIES:
+                pipe.zcard(registry.key_template.format(name))
+        counts = pipe.execute()
+    width = 1 + len(_REGISTRIES)
+    return [
+        QueueStats(name, *counts[index * width : (index + 1) * width]) for index, name in enumerate(ordered)
+    ]

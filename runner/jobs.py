@@ -54,3 +54,8 @@ def send(session_id: str, chat_id: str, text: str, message_id: str | None = None
     runtime = current(session_id)
     sent = runtime.run(runtime.engine.send_text(chat_id, text, message_id), BROWSER_TIMEOUT)
     return {"id": sent.id, "ack": sent.ack}
+
+
+def send_message(session_id: str, message_id: str) -> dict[str, Any]:
+    """Send stored message `message_id` (from `POST .../messages/send-*`); idempotent by message id."""
+    return current(session_id).outbox.send(message_id)

@@ -23,6 +23,7 @@ from functions.state.sessions import SessionRepository
 from runner.auth_store import AuthStore
 from runner.engines.base import StatusChange, qr_png_data_url
 from runner.events import emit_event
+from runner.inbox import Inbox
 from runner.leases import Lease, LeaseStore
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Reporter:
         self._repo, self._leases, self._auth = repo, leases, auth
         self._on_lost = on_lost  # asks the process to stop, with the reason
         self.snapshot: Callable[[], Any] | None = None  # the engine's snapshot coroutine, set by the process
+        self.inbox: Inbox | None = None  # records message events before they are published
         self.status: SessionStatus | None = None
         self.closing = False  # after a logout nothing more is reported or stored
         self._announced = False
@@ -95,6 +97,13 @@ class Reporter:
             return
         if name == "session.restriction":  # also shown on the session (`restriction`), as OpenWA does
             await asyncio.to_thread(self.write, restriction=data if data.get("active") else None)
+        if self.inbox is not None and name.startswith("message."):
+            recorded = await self.inbox.record(name, data)
+            if recorded is None:  # already known: announced before
+                return
+            data = recorded
+            if name == "message.ack" and data.get("ack") == -1:
+                name = "message.failed"  # OpenWA's event for a message WhatsApp rejected
         await asyncio.to_thread(self.publish, name, data)
 
     async def on_credentials_changed(self) -> None:

@@ -11,6 +11,7 @@ from redis import Redis
 from functions.config import Settings
 from functions.crypto.envelope import Envelope, envelope_from_settings
 from functions.services.api_keys import ApiKeyService
+from functions.services.messages import MessageService
 from functions.services.runner_commands import RunnerCommands
 from functions.services.sessions import SessionService
 from functions.services.webhooks import WebhookService
@@ -19,6 +20,7 @@ from functions.state.audit import AuditLog
 from functions.state.connection import redis_from_settings
 from functions.state.deliveries import DeliveryRepository
 from functions.state.keys import Keys
+from functions.state.messages import MessageRepository
 from functions.state.sessions import SessionRepository
 from functions.state.webhooks import WebhookRepository
 from functions.storage import BlobStorage, build_storage
@@ -56,6 +58,13 @@ class Services:
             self.runner_commands,
             delete_blobs=lambda prefix: self.storage.delete_prefix(prefix),
             encrypt_secret=lambda text, context: self.envelope.encrypt_text(text, context=context.encode()),
+        )
+
+        self.message_repo = MessageRepository(
+            self.redis, self.keys, retention_seconds=self.settings.message_retention_days * 86_400
+        )
+        self.messages = MessageService(
+            self.settings, self.redis, self.keys, self.session_repo, self.message_repo, lambda: self.storage
         )
 
         self.deliveries = DeliveryRepository(self.redis, self.keys)

@@ -9,6 +9,7 @@
 | `<p>:lease-generation:session:<id>`   | string | fencing counter, +1 on every lease claim           |
 | `<p>:runner:<runnerId>`               | string | a live runner's heartbeat, JSON (PX)               |
 | `<p>:runners`                         | zset   | runner ids by last heartbeat (ms)                  |
+| `<p>:runner-drain:<runnerId>`         | string | a drain request for that runner (EX 1 h)           |
 | `<p>:apikey:<id>`                     | hash   | one API key record; each field a JSON value        |
 | `<p>:apikeys`                         | zset   | key ids scored by creation time (ms)               |
 | `<p>:apikey-hashes`                   | hash   | key hash -> key id (authentication lookup)         |
@@ -25,6 +26,15 @@
 | `<p>:delivery-failures`               | zset   | dead-lettered delivery ids by time (ms)            |
 | `<p>:lock:webhook-maintenance`        | string | one worker sweeps and reconciles per interval      |
 | `<p>:audit`                           | stream | audit entries, capped by count and age             |
+| `<p>:audit:sample:<digest>`           | string | auth failure audited for this key prefix+IP (EX 60)|
+| `<p>:metrics:<name>`                  | hash   | one metric's counts (`functions.state.metrics`)    |
+| `<p>:message-stats:<YYYY-MM-DD>`      | hash   | messages `sent`/`received` that UTC day (3 d TTL)  |
+| `<p>:message:<sid>:<messageId>`       | hash   | one message record; each field a JSON value (TTL)  |
+| `<p>:session:<sid>:messages`          | zset   | message ids by timestamp (ms), trimmed by retention |
+| `<p>:session:<sid>:chat:<chat>:msgs`  | zset   | the same, one chat                                 |
+| `<p>:session:<sid>:from:<jid>:msgs`   | zset   | the same, one sender                               |
+| `<p>:session:<sid>:held`              | list   | ids of queued sends waiting for the session (FIFO) |
+| `<p>:idempotency:<sid>:<sha256>`      | string | the first answer to an Idempotency-Key (24 h)      |
 | `<p>:runner:wake`                     | pubsub | nudges runners to reconcile desired state now      |
 | `<p>:limits:*`                        | —      | flask-limiter counters (its own layout)            |
 
@@ -65,6 +75,9 @@ class Keys:
     @property
     def runners(self) -> str:
         return f"{self.prefix}:runners"
+
+    def runner_drain(self, runner_id: str) -> str:
+        return f"{self.prefix}:runner-drain:{runner_id}"
 
     @property
     def api_keys(self) -> str:
@@ -121,6 +134,34 @@ class Keys:
     def audit(self) -> str:
         return f"{self.prefix}:audit"
 
+    def audit_sample(self, digest: str) -> str:
+        return f"{self.prefix}:audit:sample:{digest}"
+
+    def metric(self, name: str) -> str:
+        return f"{self.prefix}:metrics:{name}"
+
+    def message_stats(self, day: str) -> str:
+        """Per-UTC-day message counters; `day` is `YYYY-MM-DD`."""
+        return f"{self.prefix}:message-stats:{day}"
+
     @property
     def limits_prefix(self) -> str:
         return f"{self.prefix}:limits"
+
+    def message(self, session_id: str, message_id: str) -> str:
+        return f"{self.prefix}:message:{session_id}:{message_id}"
+
+    def session_messages(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:messages"
+
+    def chat_messages(self, session_id: str, chat_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:chat:{chat_id}:msgs"
+
+    def sender_messages(self, session_id: str, sender: str) -> str:
+        return f"{self.prefix}:session:{session_id}:from:{sender}:msgs"
+
+    def held_messages(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:held"
+
+    def idempotency(self, session_id: str, digest: str) -> str:
+        return f"{self.prefix}:idempotency:{session_id}:{digest}"

@@ -12,6 +12,7 @@ Required core: `start`, `stop`, `logout`, `qr`, `request_pairing_code`, `send_te
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,10 +61,20 @@ class EngineListener(Protocol):
 
 @dataclass(frozen=True)
 class SentMessage:
-    """What `send_text` returns: WhatsApp's message id and the ack level at return (0 pending, 1 sent)."""
+    """What a send returns: WhatsApp's message id, the ack level at return (0 pending, 1 sent), and whether
+    the message already existed (a re-run of a send that had gone out: nothing was sent this time)."""
 
     id: str
     ack: int
+    existed: bool = False
+
+
+@dataclass(frozen=True)
+class MediaBlob:
+    """A message's media as downloaded from WhatsApp."""
+
+    data: bytes
+    mimetype: str | None
 
 
 def qr_png_data_url(raw: str) -> str:
@@ -104,6 +115,26 @@ class Engine(ABC):
     async def send_text(self, chat_id: str, text: str, message_id: str | None = None) -> SentMessage:
         """Send a text. With `message_id`, it is used as the id, and a message that already exists under
         it is not sent again (so a re-delivered job sends once)."""
+
+    async def send_message(
+        self, chat_id: str, content: Mapping[str, Any], message_id: str | None = None
+    ) -> SentMessage:
+        """Send any kind of message. `content` is the stored outbound content (`kind`: text, image, video,
+        audio, ptt, document, sticker, location, contact, poll, forward; media as `media.base64`), with the
+        same id contract as `send_text`. Engines that only send text inherit this."""
+        if (
+            content.get("kind") == "text"
+            and not content.get("quotedMessageId")
+            and not content.get("mentions")
+        ):
+            return await self.send_text(chat_id, str(content["text"]), message_id)
+        raise NotSupportedByEngine(
+            f"sending {content.get('kind')} is not supported by the {self.name} engine"
+        )
+
+    async def download_media(self, message_id: str) -> MediaBlob:
+        """The media bytes of a received message (optional capability)."""
+        raise NotSupportedByEngine(f"media download is not supported by the {self.name} engine")
 
     @abstractmethod
     async def snapshot(self) -> bytes:

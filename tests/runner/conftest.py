@@ -31,6 +31,7 @@ from tests.live import gateway_env, stop_process
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 LEASE_TTL_SECONDS = 5
+MEDIA_MAX_BYTES = 2 * 1024 * 1024
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -125,6 +126,9 @@ def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -
         SANDBOX_URL=f"http://127.0.0.1:{sandbox_port}/",
         CHROMIUM_PATH=CHROMIUM,
         SESSION_LEASE_TTL=str(LEASE_TTL_SECONDS),
+        MEDIA_DOWNLOAD_MAX_BYTES=str(MEDIA_MAX_BYTES),
+        SSRF_ALLOWED_HOSTS="127.0.0.1",
+        BASE_URL=f"http://127.0.0.1:{api_port}",  # signed media URLs point at this API
     )
     api_cmd = [sys.executable, "-m", "gunicorn", "functions.wsgi:app", "-b", f"127.0.0.1:{api_port}"]
     api_cmd += ["-w", "2", "-k", "gthread", "--threads", "4"]

@@ -8,7 +8,8 @@
   if (window.top !== window) return;
   const EVENTS = [
     'conn.auth_code_change', 'conn.authenticated', 'conn.logout', 'conn.main_ready', 'conn.online',
-    'conn.require_auth', 'chat.new_message', 'chat.msg_ack_change',
+    'conn.require_auth', 'chat.new_message', 'chat.msg_ack_change', 'chat.msg_revoke', 'chat.new_reaction',
+    'chat.msg_edited',
   ];
 
   function plain(value) {

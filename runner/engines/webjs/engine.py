@@ -12,9 +12,11 @@ never be overtaken by an older one.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from runner.engines.base import (
     EngineError,
     EngineListener,
     EngineUnreachable,
+    MediaBlob,
     SentMessage,
     StatusChange,
 )
@@ -53,6 +56,19 @@ _SEND_TEXT = """async ([chat, text, id]) => {
   const result = sent.sendMsgResult || {};
   return { id: String(sent.id), ack: sent.ack || 0, existed: false, errorCode: result.errorCode || null };
 }"""
+# One send of any kind with our pre-assigned id (wa-js SendMessageOptions.messageId). A message that already
+# exists under that id is not sent again (a re-delivered job); forwards cannot carry an id (wa-js
+# forwardMessage has no messageId option), so their result has no id.
+
+
+def _page_function(name: str) -> str:
+    """A function for `page.evaluate` kept in `calls/<name>.js` (its leading `//` comment lines dropped)."""
+    lines = (Path(__file__).parent / "calls" / f"{name}.js").read_text().splitlines()
+    return "\n".join(line for line in lines if not line.startswith("//"))
+
+
+_SEND_MESSAGE = _page_function("send_message")
+_DOWNLOAD_MEDIA = _page_function("download_media")
 # WhatsApp's send error codes that mean the account is restricted (OpenWA's `restriction.kind`).
 RESTRICTION_KINDS = {463: "reachout_timelock", 475: "tos_block"}
 
@@ -144,6 +160,20 @@ class WebJsEngine(Engine):
         if code is not None:
             await self._refused(int(code))
         return SentMessage(id=str(result["id"]), ack=int(result["ack"]))
+
+    async def send_message(
+        self, chat_id: str, content: Mapping[str, Any], message_id: str | None = None
+    ) -> SentMessage:
+        result = await self._call(_SEND_MESSAGE, [chat_id, dict(content), message_id])
+        code = result.get("errorCode")
+        if code is not None:
+            await self._refused(int(code))
+        message_id = str(result["id"]) if result["id"] else ""
+        return SentMessage(id=message_id, ack=int(result["ack"]), existed=bool(result.get("existed")))
+
+    async def download_media(self, message_id: str) -> MediaBlob:
+        result = await self._call(_DOWNLOAD_MEDIA, message_id)
+        return MediaBlob(base64.b64decode(result["base64"]), result.get("mimetype"))
 
     async def _refused(self, code: int) -> None:
         """WhatsApp refused a send: report a restriction when the code means one, then fail the send."""

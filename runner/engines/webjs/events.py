@@ -1,7 +1,7 @@
 """wa-js chat events -> OpenWA message events (`reference/openwa.md` §4.2 payload shapes).
 
-Pure functions of the JSON the bridge forwards, so the mapping is testable without a browser. The messaging
-issue widens this (media, reactions, revokes, edits); unknown events map to nothing.
+Pure functions of the JSON the bridge forwards (MsgModel.serialize() and wa-js event objects), so the
+mapping is testable without a browser. Unknown events map to nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +11,21 @@ from typing import Any
 
 # wa-js ack levels -> OpenWA message statuses.
 ACK_STATUS = {-1: "failed", 0: "pending", 1: "sent", 2: "delivered", 3: "read", 4: "played"}
+# WhatsApp Web message types -> OpenWA's `type`.
+MESSAGE_TYPES = {
+    "chat": "text",
+    "ptt": "voice",
+    "vcard": "contact",
+    "multi_vcard": "contact",
+    "poll_creation": "poll",
+    "location": "location",
+    "image": "image",
+    "video": "video",
+    "audio": "audio",
+    "document": "document",
+    "sticker": "sticker",
+    "revoked": "revoked",
+}
 
 
 def _jid(value: Any) -> str:
@@ -22,36 +37,127 @@ def _jid(value: Any) -> str:
 def message_data(msg: dict[str, Any]) -> dict[str, Any]:
     """A WhatsApp Web message (MsgModel.serialize()) as OpenWA's message object."""
     key = msg.get("id") or {}
-    chat = _jid(msg.get("from")) if not key.get("fromMe") else _jid(msg.get("to"))
-    return {
+    from_me = bool(key.get("fromMe")) if isinstance(key, dict) else False
+    chat = _jid(msg.get("to")) if from_me else _jid(msg.get("from"))
+    kind = str(msg.get("type") or "chat")
+    data: dict[str, Any] = {
         "id": _jid(key) or str(key),
+        "chatId": chat,
         "from": _jid(msg.get("from")),
         "to": _jid(msg.get("to")),
+        "author": _jid(msg.get("author")) or None,
         "body": msg.get("body") or "",
-        "type": msg.get("type") or "chat",
+        "type": MESSAGE_TYPES.get(kind, kind),
         "timestamp": int(msg.get("t") or 0),
         "isGroup": chat.endswith("@g.us"),
-        "fromMe": bool(key.get("fromMe")),
+        "fromMe": from_me,
+        "ack": int(msg.get("ack") or 0),
         "hasMedia": bool(msg.get("mimetype")),
         "contact": {"name": msg.get("notifyName"), "pushName": msg.get("notifyName")},
     }
+    data.update(_extras(msg, kind))
+    return data
+
+
+def _extras(msg: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The parts beyond the body: caption, media description, location, contact card, poll, quote."""
+    extras: dict[str, Any] = {}
+    if msg.get("caption"):
+        extras["caption"] = msg["caption"]
+    if msg.get("mimetype"):
+        extras["media"] = {
+            "mimetype": msg["mimetype"],
+            "filename": msg.get("filename"),
+            "sizeBytes": msg.get("size"),
+        }
+    if kind == "location":
+        extras["location"] = {
+            "latitude": msg.get("lat"),
+            "longitude": msg.get("lng"),
+            "description": msg.get("loc") or None,
+        }
+    if kind in ("vcard", "multi_vcard"):
+        cards = msg.get("vcardList") or [
+            {"displayName": msg.get("vcardFormattedName"), "vcard": msg.get("body")}
+        ]
+        extras["vcards"] = [card.get("vcard") for card in cards]
+    if kind == "poll_creation":
+        extras["poll"] = {
+            "name": msg.get("pollName"),
+            "options": [option.get("name") for option in msg.get("pollOptions") or []],
+            "selectableCount": msg.get("pollSelectableOptionsCount"),
+        }
+    if msg.get("quotedMsgId"):
+        extras["quotedMessageId"] = _jid(msg["quotedMsgId"])
+    if msg.get("mentionedJidList"):
+        extras["mentionedIds"] = [_jid(m) for m in msg["mentionedJidList"]]
+    return extras
 
 
 def message_events(name: str, payload: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """The OpenWA events one wa-js event stands for (possibly none)."""
-    if name == "chat.new_message" and isinstance(payload, dict):
+    if not isinstance(payload, dict):
+        return
+    if name == "chat.new_message":
         data = message_data(payload)
         yield ("message.sent" if data["fromMe"] else "message.received"), data
-    elif name == "chat.msg_ack_change" and isinstance(payload, dict):
-        ack = int(payload.get("ack") or 0)
-        for key in payload.get("ids") or []:
-            message_id = _jid(key)
-            yield (
-                "message.ack",
-                {
-                    "id": message_id,
-                    "messageId": message_id,
-                    "status": ACK_STATUS.get(ack, "sent"),
-                    "ack": ack,
-                },
-            )
+    elif name == "chat.msg_ack_change":
+        yield from _acks(payload)
+    elif name == "chat.msg_revoke":
+        yield "message.revoked", _revoke(payload)
+    elif name == "chat.new_reaction":
+        yield "message.reaction", _reaction(payload)
+    elif name == "chat.msg_edited":
+        yield "message.edited", _edit(payload)
+
+
+def _acks(payload: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    ack = int(payload.get("ack") or 0)
+    for key in payload.get("ids") or []:
+        message_id = _jid(key)
+        data = {"id": message_id, "messageId": message_id, "status": ACK_STATUS.get(ack, "sent"), "ack": ack}
+        yield "message.ack", data
+
+
+def _revoke(payload: dict[str, Any]) -> dict[str, Any]:
+    revoked = _jid(payload.get("refId"))
+    chat = revoked.split("_")[1] if revoked.count("_") >= 2 else _jid(payload.get("from"))
+    return {
+        "id": _jid(payload.get("id")),
+        "revokedId": revoked,
+        "chatId": chat,
+        "from": _jid(payload.get("from")),
+        "to": _jid(payload.get("to")),
+        "type": "revoked",
+        "body": "",
+        "timestamp": int(payload.get("t") or 0),
+    }
+
+
+def _reaction(payload: dict[str, Any]) -> dict[str, Any]:
+    message_id = _jid(payload.get("msgId"))
+    return {
+        "messageId": message_id,
+        "chatId": message_id.split("_")[1] if message_id.count("_") >= 2 else None,
+        "reaction": payload.get("reactionText") or "",
+        "senderId": _jid(payload.get("sender")),
+        "timestamp": int(payload.get("timestamp") or 0),
+    }
+
+
+def _edit(payload: dict[str, Any]) -> dict[str, Any]:
+    msg = payload.get("msg") if isinstance(payload.get("msg"), dict) else {}
+    base = message_data(msg) if msg else {}
+    return {
+        "messageId": _jid(payload.get("id")) or base.get("id"),
+        "chatId": _jid(payload.get("chat")) or base.get("chatId"),
+        "body": base.get("body", ""),
+        "senderId": base.get("author") or base.get("from"),
+        "from": base.get("from"),
+        "to": base.get("to"),
+        "fromMe": base.get("fromMe", False),
+        "isGroup": base.get("isGroup", False),
+        "type": base.get("type", "text"),
+        "hasMedia": base.get("hasMedia", False),
+        "timestamp": base.get("timestamp", 0),
+    }

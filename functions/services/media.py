@@ -1,0 +1,148 @@
+"""Outbound media from a send request: base64 or a URL, size-capped, type-sniffed, stored before sending.
+
+The mimetype of what we send is sniffed from the bytes (PyPI `filetype`), not taken from the client: a
+declared type is only used when the bytes have no recognisable signature (plain text, CSV...). URLs are
+fetched with the SSRF guard of webhooks (DNS pinned, private targets refused unless `SSRF_ALLOWED_HOSTS`),
+a timeout and `MEDIA_DOWNLOAD_MAX_BYTES`, counted while streaming so a lying Content-Length cannot pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import mimetypes
+import posixpath
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import filetype
+import httpx
+
+from functions.core.errors import DomainError
+from functions.webhooks.ssrf import InvalidWebhookUrl, WebhookUrlRefused, WebhookUrlUnresolvable, pin
+
+_MAX_REDIRECTS = 3
+
+
+class InvalidMedia(DomainError):
+    status, code, default_message = 400, "INVALID_MEDIA", "The media could not be read"
+
+
+class MediaTooLarge(DomainError):
+    status, code, default_message = 413, "MEDIA_TOO_LARGE", "The media is larger than allowed"
+
+
+class MediaUrlRefused(DomainError):
+    status, code, default_message = 400, "MEDIA_URL_REFUSED", "The media URL targets a non-public address"
+
+
+class MediaDownloadFailed(DomainError):
+    status, code, default_message = 422, "MEDIA_DOWNLOAD_FAILED", "The media URL could not be downloaded"
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    data: bytes
+    mimetype: str
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    max_bytes: int
+    timeout_seconds: float
+    ssrf_protect: bool
+    allowed_hosts: tuple[str, ...]
+
+
+def sniff_mimetype(data: bytes, declared: str | None) -> str:
+    """The type the bytes say they are; the declared one only when they say nothing."""
+    kind = filetype.guess(data)
+    if kind is not None:
+        return str(kind.mime)
+    if declared and "/" in declared:
+        return declared.split(";", 1)[0].strip().lower()
+    return "application/octet-stream"
+
+
+def from_base64(value: str, declared: str | None, filename: str | None, limits: MediaLimits) -> MediaFile:
+    """Decode base64 (a `data:` URL prefix is accepted). InvalidMedia, MediaTooLarge."""
+    payload = value.split(",", 1)[1] if value.startswith("data:") and "," in value else value
+    if len(payload) * 3 // 4 > limits.max_bytes + 3:
+        raise MediaTooLarge(details={"field": "base64", "maxBytes": limits.max_bytes})
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidMedia("base64 is not valid base64", details={"field": "base64"}) from exc
+    if not data:
+        raise InvalidMedia("base64 decodes to nothing", details={"field": "base64"})
+    if len(data) > limits.max_bytes:
+        raise MediaTooLarge(details={"field": "base64", "maxBytes": limits.max_bytes})
+    return MediaFile(data, sniff_mimetype(data, declared), filename)
+
+
+def from_url(url: str, declared: str | None, filename: str | None, limits: MediaLimits) -> MediaFile:
+    """Download `url` through the SSRF guard, following at most a few redirects (each one checked)."""
+    current = url
+    with httpx.Client(timeout=limits.timeout_seconds, trust_env=False, follow_redirects=False) as client:
+        for _ in range(_MAX_REDIRECTS + 1):
+            response_url, data, content_type, location = _fetch(client, current, limits)
+            if location is None:
+                name = filename or _filename_from(response_url)
+                return MediaFile(data, sniff_mimetype(data, declared or content_type), name)
+            current = str(httpx.URL(current).join(location))
+    raise MediaDownloadFailed("too many redirects", details={"url": url})
+
+
+def _fetch(client: httpx.Client, url: str, limits: MediaLimits) -> tuple[str, bytes, str | None, str | None]:
+    try:
+        target = pin(url, protect=limits.ssrf_protect, allowed=limits.allowed_hosts)
+    except WebhookUrlRefused as exc:
+        raise MediaUrlRefused(details={**exc.details, "field": "url"}) from exc
+    except (InvalidWebhookUrl, WebhookUrlUnresolvable) as exc:
+        raise InvalidMedia(f"url: {exc.message}", details={**exc.details, "field": "url"}) from exc
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    request = client.build_request(
+        "GET", target.connect_url, headers={"Host": target.host_header}, extensions=extensions
+    )
+    try:
+        response = client.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        raise MediaDownloadFailed(details={"url": url, "reason": str(exc) or type(exc).__name__}) from exc
+    try:
+        if response.is_redirect:
+            return url, b"", None, response.headers.get("location")
+        if response.status_code >= 400:
+            raise MediaDownloadFailed(details={"url": url, "statusCode": response.status_code})
+        declared_size = int(response.headers.get("content-length") or 0)
+        if declared_size > limits.max_bytes:
+            raise MediaTooLarge(details={"field": "url", "maxBytes": limits.max_bytes})
+        return url, _read_capped(response, url, limits), response.headers.get("content-type"), None
+    finally:
+        response.close()
+
+
+def _read_capped(response: httpx.Response, url: str, limits: MediaLimits) -> bytes:
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise MediaTooLarge(details={"field": "url", "maxBytes": limits.max_bytes})
+            chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise MediaDownloadFailed(details={"url": url, "reason": str(exc) or type(exc).__name__}) from exc
+    if not size:
+        raise MediaDownloadFailed("the URL returned no content", details={"url": url})
+    return b"".join(chunks)
+
+
+def _filename_from(url: str) -> str | None:
+    name = posixpath.basename(unquote(urlsplit(url).path))
+    return name or None
+
+
+def default_filename(kind: str, mimetype: str) -> str:
+    """A name for media sent without one (documents need one to show)."""
+    extension = mimetypes.guess_extension(mimetype) or ".bin"
+    return f"{kind}{extension}"

@@ -1,0 +1,288 @@
+"""Sending (DESIGN §1.2): assign the WhatsApp id, store a `pending` record, queue the send, answer at once.
+
+The record, the send job and the Idempotency-Key answer are written in one Redis transaction, so a request
+either leaves all three or none (a crash in between cannot leave a key that answers for a message that was
+never queued). Media is stored first, under `media/<sessionId>/<messageId>`: a failed commit leaves at most
+an unreferenced blob, never a record pointing at missing bytes.
+
+A send to a session that is not `ready` is refused (409 SESSION_NOT_READY) unless the request says
+`"queue": true` (or is scheduled with `sendAt`): the message is then held (`<p>:session:<id>:held`) and the
+session process releases held messages, in order, once it is ready.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from redis import Redis
+from redis.exceptions import WatchError
+
+from functions.config import Settings
+from functions.core.clock import iso, utcnow
+from functions.core.enums import SessionStatus
+from functions.core.errors import Conflict, DomainError, NotFound
+from functions.core.messages import MEDIA_KINDS, Direction, MessageStatus, message_type, new_message_id
+from functions.core.models import Session
+from functions.queueing import enqueue_send
+from functions.services import media as media_files
+from functions.services.sessions import SessionNotFound
+from functions.state.connection import translate_redis_errors
+from functions.state.keys import Keys
+from functions.state.messages import MessagePage, MessageRepository
+from functions.state.sessions import SessionRepository
+from functions.storage import BlobStorage
+
+_COMMIT_ATTEMPTS = 5
+
+
+class SessionNotReady(Conflict):
+    code, default_message = "SESSION_NOT_READY", "Session is not ready to send messages"
+
+
+class IdempotencyKeyReused(DomainError):
+    status, code = 422, "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This Idempotency-Key was used with a different request"
+
+
+class MessageNotFound(NotFound):
+    code, default_message = "MESSAGE_NOT_FOUND", "Message not found"
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """Where a media send's bytes come from: exactly one of `url` and `base64`."""
+
+    url: str | None
+    base64: str | None
+    mimetype: str | None
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One send, as validated by the route. `content["kind"]` says what it is (text, image, location...)."""
+
+    session_id: str
+    chat_id: str
+    content: dict[str, Any]
+    fingerprint: str
+    idempotency_key: str | None = None
+    media: MediaSource | None = None
+    queue: bool = False
+    send_at: datetime | None = None
+    batch_id: str | None = None
+
+
+def fingerprint(route: str, body: Mapping[str, Any]) -> str:
+    """What makes two requests "the same" for an Idempotency-Key: the route and the body, canonically."""
+    canonical = orjson.dumps({"route": route, "body": body}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+class MessageService:
+    def __init__(
+        self,
+        settings: Settings,
+        conn: Redis,
+        keys: Keys,
+        sessions: SessionRepository,
+        messages: MessageRepository,
+        storage: Callable[[], BlobStorage],
+    ) -> None:
+        self._settings, self._conn, self._keys = settings, conn, keys
+        self._sessions, self._messages, self._storage = sessions, messages, storage
+        self._media_limits = media_files.MediaLimits(
+            max_bytes=settings.media_download_max_bytes,
+            timeout_seconds=settings.media_download_timeout_ms / 1000,
+            ssrf_protect=settings.webhook_ssrf_protect,
+            allowed_hosts=tuple(settings.ssrf_allowed_hosts),
+        )
+
+    def send(self, request: SendRequest) -> dict[str, Any]:
+        """Accept a send: 201 body `{messageId, timestamp}`. Raises SessionNotFound, SessionNotReady,
+        IdempotencyKeyReused, and the media errors (InvalidMedia, MediaTooLarge, MediaUrlRefused...)."""
+        session = self._require_session(request.session_id)
+        if request.idempotency_key:
+            earlier = self._earlier_answer(request)
+            if earlier is not None:
+                return earlier
+        ready = session.status is SessionStatus.READY
+        if not ready and not request.queue and request.send_at is None:
+            raise SessionNotReady(details={"status": session.status.value, "sessionId": session.id})
+        message_id = new_message_id(request.chat_id)
+        content = dict(request.content)
+        if request.media is not None:
+            content["media"] = self._store_media(request, message_id)
+        record = self._record(session, request, message_id, content)
+        answer = {"messageId": message_id, "timestamp": record["timestamp"]}
+        self._commit(request, record, answer, hold=not ready and request.send_at is None)
+        return answer
+
+    def prepared(self, request: SendRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+        """For bulk sends: the record and answer of `request` without committing (media stored)."""
+        session = self._require_session(request.session_id)
+        message_id = new_message_id(request.chat_id)
+        content = dict(request.content)
+        if request.media is not None:
+            content["media"] = self._store_media(request, message_id)
+        record = self._record(session, request, message_id, content)
+        return record, {"messageId": message_id, "timestamp": record["timestamp"]}
+
+    def _require_session(self, session_id: str) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise SessionNotFound(details={"sessionId": session_id})
+        return session
+
+    def _idempotency_key(self, request: SendRequest) -> str:
+        digest = hashlib.sha256(str(request.idempotency_key).encode()).hexdigest()
+        return self._keys.idempotency(request.session_id, digest)
+
+    def _earlier_answer(self, request: SendRequest) -> dict[str, Any] | None:
+        with translate_redis_errors():
+            raw = self._conn.get(self._idempotency_key(request))
+        return self._replay(raw, request) if raw else None
+
+    @staticmethod
+    def _replay(raw: bytes | str, request: SendRequest) -> dict[str, Any]:
+        stored = orjson.loads(raw)
+        if stored["fingerprint"] != request.fingerprint:
+            raise IdempotencyKeyReused(details={"idempotencyKey": request.idempotency_key})
+        return dict(stored["answer"])
+
+    def _store_media(self, request: SendRequest, message_id: str) -> dict[str, Any]:
+        source = request.media
+        assert source is not None
+        if source.base64 is not None:
+            file = media_files.from_base64(
+                source.base64, source.mimetype, source.filename, self._media_limits
+            )
+        else:
+            assert source.url is not None
+            file = media_files.from_url(source.url, source.mimetype, source.filename, self._media_limits)
+        kind = str(request.content["kind"])
+        filename = file.filename or media_files.default_filename(kind, file.mimetype)
+        key = media_key(request.session_id, message_id)
+        self._storage().put(key, file.data, content_type=file.mimetype)
+        return {"key": key, "mimetype": file.mimetype, "filename": filename, "size": len(file.data)}
+
+    def _record(
+        self, session: Session, request: SendRequest, message_id: str, content: dict[str, Any]
+    ) -> dict[str, Any]:
+        now = utcnow()
+        media = content.get("media")
+        own = f"{session.phone}@c.us" if session.phone else None
+        return {
+            "id": message_id,
+            "waMessageId": message_id,
+            "sessionId": session.id,
+            "chatId": request.chat_id,
+            "from": own,
+            "to": request.chat_id,
+            "body": content.get("text") or content.get("caption") or "",
+            "type": message_type(content),
+            "direction": Direction.OUTGOING.value,
+            "fromMe": True,
+            "isGroup": request.chat_id.endswith("@g.us"),
+            "timestamp": int(request.send_at.timestamp()) if request.send_at else int(time.time()),
+            "status": MessageStatus.PENDING.value,
+            "ack": 0,
+            "hasMedia": content.get("kind") in MEDIA_KINDS,
+            "mediaPath": media["key"] if media else None,
+            "mediaMimetype": media["mimetype"] if media else None,
+            "metadata": _metadata(content),
+            "error": None,
+            "batchId": request.batch_id,
+            "content": content,
+            "createdAt": iso(now),
+            "updatedAt": iso(now),
+        }
+
+    def _commit(
+        self, request: SendRequest, record: dict[str, Any], answer: dict[str, Any], *, hold: bool
+    ) -> None:
+        """Record + job (or hold) + idempotency answer in one transaction; a concurrent request with the same
+        Idempotency-Key that commits first wins, and this one then answers with its result."""
+        idem_key = self._idempotency_key(request) if request.idempotency_key else None
+        stored = orjson.dumps({"fingerprint": request.fingerprint, "answer": answer})
+        with translate_redis_errors():
+            for _ in range(_COMMIT_ATTEMPTS):
+                with self._conn.pipeline(transaction=True) as pipe:
+                    try:
+                        if idem_key:
+                            pipe.watch(idem_key)  # type: ignore[no-untyped-call]
+                            earlier = pipe.get(idem_key)
+                            if earlier:
+                                answer.clear()
+                                answer.update(self._replay(earlier, request))
+                                return
+                            pipe.multi()
+                            pipe.set(idem_key, stored, ex=self._settings.idempotency_ttl_hours * 3600)
+                        self.queue_writes(record, pipe, hold=hold, send_at=request.send_at)
+                        pipe.execute()
+                        return
+                    except WatchError:
+                        continue
+        raise Conflict("Too many concurrent requests with this Idempotency-Key")
+
+    def queue_writes(
+        self, record: dict[str, Any], pipe: Any, *, hold: bool, send_at: datetime | None = None
+    ) -> None:
+        """Queue on `pipe` the writes that make `record` a pending send: the record and its job (or hold)."""
+        self._messages.create(record, pipeline=pipe)
+        session_id, message_id = str(record["sessionId"]), str(record["id"])
+        if hold:
+            self._messages.hold(session_id, message_id, pipeline=pipe)
+        else:
+            enqueue_send(self._conn, session_id, message_id, pipeline=pipe, send_at=send_at)
+
+    # Reading
+
+    def get(self, session_id: str, message_id: str) -> dict[str, Any]:
+        record = self._messages.get(session_id, message_id)
+        if record is None:
+            raise MessageNotFound(details={"messageId": message_id})
+        return record
+
+    def page(
+        self, session_id: str, *, chat_id: str | None, sender: str | None, limit: int, offset: int
+    ) -> MessagePage:
+        self._require_session(session_id)
+        return self._messages.page(session_id, chat_id=chat_id, sender=sender, limit=limit, offset=offset)
+
+    def media(self, session_id: str, message_id: str) -> tuple[bytes, str, str | None]:
+        """The stored bytes of a message's media, its type and file name. MessageNotFound when none."""
+        record = self.get(session_id, message_id)
+        key = record.get("mediaPath")
+        if not key:
+            raise MessageNotFound("This message has no stored media", details={"messageId": message_id})
+        data = self._storage().get(str(key))
+        filename = (record.get("metadata") or {}).get("media", {}).get("filename")
+        return data, str(record.get("mediaMimetype") or "application/octet-stream"), filename
+
+
+def media_key(session_id: str, message_id: str) -> str:
+    """Where a message's media bytes live in storage (DESIGN §1.5)."""
+    return f"media/{session_id}/{message_id}"
+
+
+def _metadata(content: Mapping[str, Any]) -> dict[str, Any] | None:
+    """OpenWA's `metadata`: what the message carries besides its body."""
+    meta: dict[str, Any] = {}
+    for name in ("caption", "quotedMessageId", "mentions", "location", "contact", "poll", "linkPreview"):
+        if content.get(name) not in (None, [], ""):
+            meta[name] = content[name]
+    media = content.get("media")
+    if media:
+        meta["media"] = {k: media[k] for k in ("mimetype", "filename", "size")}
+    if content.get("kind") == "ptt":
+        meta["ptt"] = True
+    if content.get("kind") == "forward":
+        meta["forwardedFrom"] = content.get("forwardId")
+    return meta or None

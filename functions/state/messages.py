@@ -1,0 +1,199 @@
+"""Message records in Redis: one hash per message (`<p>:message:<sid>:<id>`, each field a JSON value) with
+indexes by arrival time for the session, each chat and each sender, all bounded by `MESSAGE_RETENTION_DAYS`.
+
+Fields are OpenWA's message entity (`reference/openwa.md` §3.2: id, sessionId, waMessageId, chatId, from,
+to, body, type, direction, timestamp, metadata, status, createdAt, mediaPath, mediaMimetype) plus `ack`,
+`error`, `updatedAt` and, for outbound messages, `content` (what the send job sends; not on the wire).
+
+Status updates go through one Lua call that only moves a message forward (pending → sent → delivered →
+read, or failed), so acks arriving out of order or twice never regress a record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from redis import Redis
+from redis.client import Pipeline
+
+from functions.core.messages import STATUS_RANK, MessageStatus
+from functions.state.codec import text
+from functions.state.connection import translate_redis_errors
+from functions.state.keys import Keys
+
+# KEYS[1] record. ARGV[1] JSON-encoded new status, ARGV[2] its rank, ARGV[3..] more field/value pairs.
+# Returns -1 (no record), 0 (not a step forward: nothing written) or 1.
+_ADVANCE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local ranks = {}
+for status, rank in string.gmatch(ARGV[#ARGV], '(%S+)=(%d+)') do
+  ranks['"' .. status .. '"'] = tonumber(rank)
+end
+local current = redis.call('HGET', KEYS[1], 'status')
+if (ranks[current] or 0) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 3, #ARGV - 1))
+return 1
+"""
+_UPDATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+_RANKS_ARG = " ".join(f"{status.value}={rank}" for status, rank in STATUS_RANK.items())
+_WIRE_HIDDEN = frozenset({"content"})
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[dict[str, Any]]
+    total: int
+
+
+def _encode(fields: Mapping[str, Any]) -> dict[str, bytes]:
+    return {name: orjson.dumps(value) for name, value in fields.items()}
+
+
+def _decode(raw: Mapping[Any, Any]) -> dict[str, Any]:
+    return {text(name): orjson.loads(value) for name, value in raw.items()}
+
+
+class MessageRepository:
+    """Message records of every session. Timestamps in index scores are epoch milliseconds."""
+
+    def __init__(self, conn: Redis, keys: Keys, *, retention_seconds: int) -> None:
+        self._conn, self._keys, self._retention = conn, keys, retention_seconds
+        self._advance = conn.register_script(_ADVANCE)
+        self._update = conn.register_script(_UPDATE)
+
+    def create(self, record: Mapping[str, Any], *, pipeline: Pipeline) -> None:
+        """Queue the writes of a new record and its indexes on `pipeline` (executed by the caller, so the
+        record and the job that sends it are written together)."""
+        session_id, message_id = str(record["sessionId"]), str(record["id"])
+        key = self._keys.message(session_id, message_id)
+        pipeline.hset(key, mapping=_encode(record))  # type: ignore[arg-type]
+        pipeline.expire(key, self._retention)
+        score = int(time.time() * 1000)  # arrival order, in ms (message timestamps are whole seconds)
+        for index in self._indexes(record):
+            pipeline.zadd(index, {message_id: score})
+            pipeline.zremrangebyscore(index, "-inf", score - self._retention * 1000)
+            pipeline.expire(index, self._retention)
+
+    def create_if_absent(self, record: Mapping[str, Any]) -> bool:
+        """Store a record seen from WhatsApp (inbound, or sent from the phone); False if it exists."""
+        key = self._keys.message(str(record["sessionId"]), str(record["id"]))
+        with translate_redis_errors():
+            if self._conn.exists(key):
+                return False
+            with self._conn.pipeline(transaction=True) as pipe:
+                self.create(record, pipeline=pipe)
+                pipe.execute()
+        return True
+
+    def _indexes(self, record: Mapping[str, Any]) -> Iterable[str]:
+        session_id = str(record["sessionId"])
+        yield self._keys.session_messages(session_id)
+        yield self._keys.chat_messages(session_id, str(record["chatId"]))
+        if record.get("from"):
+            yield self._keys.sender_messages(session_id, str(record["from"]))
+
+    def get(self, session_id: str, message_id: str) -> dict[str, Any] | None:
+        with translate_redis_errors():
+            raw = self._conn.hgetall(self._keys.message(session_id, message_id))
+        return _decode(raw) if raw else None
+
+    def exists(self, session_id: str, message_id: str) -> bool:
+        with translate_redis_errors():
+            return bool(self._conn.exists(self._keys.message(session_id, message_id)))
+
+    def advance(self, session_id: str, message_id: str, status: MessageStatus, **fields: Any) -> int:
+        """Move the record to `status` (with `fields`) if that is a step forward.
+        Returns 1 when written, 0 when it was not a step forward, -1 when there is no such record."""
+        args: list[Any] = [orjson.dumps(status.value), STATUS_RANK[status]]
+        for name, value in fields.items():
+            args += [name, orjson.dumps(value)]
+        args.append(_RANKS_ARG)
+        with translate_redis_errors():
+            return int(self._advance(keys=[self._keys.message(session_id, message_id)], args=args))
+
+    def update(self, session_id: str, message_id: str, **fields: Any) -> bool:
+        """Set fields of an existing record (body after an edit, reactions...); False if it is gone (never
+        recreates an expired record without its TTL)."""
+        args: list[Any] = []
+        for name, value in fields.items():
+            args += [name, orjson.dumps(value)]
+        with translate_redis_errors():
+            return bool(self._update(keys=[self._keys.message(session_id, message_id)], args=args))
+
+    def page(
+        self,
+        session_id: str,
+        *,
+        chat_id: str | None = None,
+        sender: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> MessagePage:
+        """Newest first. With both `chat_id` and `sender`, the chat index is read and filtered by sender."""
+        if chat_id:
+            index = self._keys.chat_messages(session_id, chat_id)
+        elif sender:
+            index = self._keys.sender_messages(session_id, sender)
+        else:
+            index = self._keys.session_messages(session_id)
+        with translate_redis_errors():
+            if chat_id and sender:
+                return self._filtered_page(session_id, index, sender, limit, offset)
+            with self._conn.pipeline(transaction=False) as pipe:
+                pipe.zcard(index)
+                pipe.zrevrange(index, offset, offset + limit - 1)
+                total, ids = pipe.execute()
+            records = self._load_many(session_id, [text(i) for i in ids])
+        return MessagePage(records, int(total))
+
+    def _filtered_page(
+        self, session_id: str, index: str, sender: str, limit: int, offset: int
+    ) -> MessagePage:
+        ids = [text(i) for i in self._conn.zrevrange(index, 0, -1)]
+        matching = [r for r in self._load_many(session_id, ids) if r.get("from") == sender]
+        return MessagePage(matching[offset : offset + limit], len(matching))
+
+    def _load_many(self, session_id: str, ids: list[str]) -> list[dict[str, Any]]:
+        with self._conn.pipeline(transaction=False) as pipe:
+            for message_id in ids:
+                pipe.hgetall(self._keys.message(session_id, message_id))
+            raws = pipe.execute()
+        return [_decode(raw) for raw in raws if raw]
+
+    # Queued sends waiting for their session to be ready (`"queue": true`).
+
+    def hold(self, session_id: str, message_id: str, *, pipeline: Pipeline | None = None) -> None:
+        target = pipeline if pipeline is not None else self._conn
+        with translate_redis_errors():
+            target.rpush(self._keys.held_messages(session_id), message_id)
+
+    def take_held(self, session_id: str) -> list[str]:
+        """Every held message id, oldest first, removed from the hold list in one step."""
+        key = self._keys.held_messages(session_id)
+        with translate_redis_errors(), self._conn.pipeline(transaction=True) as pipe:
+            pipe.lrange(key, 0, -1)
+            pipe.delete(key)
+            ids, _ = pipe.execute()
+        return [text(i) for i in ids]
+
+    def held_count(self, session_id: str) -> int:
+        with translate_redis_errors():
+            return int(self._conn.llen(self._keys.held_messages(session_id)))
+
+    def delete_session(self, session_id: str) -> None:
+        """Drop a deleted session's indexes and hold list (records expire by their TTL)."""
+        with translate_redis_errors():
+            self._conn.delete(self._keys.session_messages(session_id), self._keys.held_messages(session_id))
+
+
+def to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record as the API returns it (OpenWA's Message plus `ack` and `error`)."""
+    return {name: value for name, value in record.items() if name not in _WIRE_HIDDEN}
