@@ -39,10 +39,12 @@ class Inbox:
         *,
         max_media_bytes: int,
         on_recorded: StoredHook | None = None,
+        on_failed: Callable[[], None] | None = None,
     ) -> None:
         self._session_id, self._repo, self._storage, self._engine = session_id, repo, storage, engine
         self._max_media_bytes = max_media_bytes
         self._on_recorded = on_recorded  # (direction, record) for counters and metrics
+        self._on_failed = on_failed  # WhatsApp rejected an own message (ack -1)
 
     async def record(self, name: str, data: dict[str, Any]) -> dict[str, Any] | None:
         handler = {
@@ -91,6 +93,8 @@ class Inbox:
                 "message": "WhatsApp reported the message failed",
             }
         moved = await asyncio.to_thread(self._repo.advance, self._session_id, data["id"], status, **fields)
+        if moved == 1 and status is MessageStatus.FAILED and self._on_failed is not None:
+            self._on_failed()
         return data if moved != 0 else None
 
     async def _revoked(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from functions.core.messages import MEDIA_KINDS, STATUS_RANK, MessageStatus, sta
 from functions.queueing import enqueue_send
 from functions.state.messages import MessageRepository
 from functions.storage import BlobStorage
+from runner.counters import MessageCounters
 from runner.engines.base import Engine, EngineError
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,12 @@ class Outbox:
         status: Callable[[], SessionStatus | None],
         publish: Callable[[str, dict[str, Any]], None],
         timeout: float,
+        counters: MessageCounters | None = None,
     ) -> None:
         self._conn, self._session_id, self._repo, self._storage = conn, session_id, repo, storage
         self._engine, self._run, self._status, self._publish = engine, run, status, publish
         self._timeout = timeout
+        self._counters = counters
 
     def send(self, message_id: str) -> dict[str, Any]:
         """Send stored message `message_id` unless it is no longer pending. Returns what happened."""
@@ -87,6 +90,8 @@ class Outbox:
         if not sent.existed or advanced == 1:
             record.update(status=status.value, ack=max(sent.ack, 1))
             self._publish("message.sent", sent_event(record, message_id))
+            if self._counters is not None:
+                self._counters.sent(record)
         return {"id": message_id, "ack": sent.ack}
 
     def _engine_content(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +108,8 @@ class Outbox:
         if self._repo.advance(self._session_id, message_id, MessageStatus.FAILED, ack=-1, error=error) == 1:
             data = {**sent_event(record, message_id), "status": "failed", "ack": -1, "error": error}
             self._publish("message.failed", data)
+            if self._counters is not None:
+                self._counters.failed()
         log.warning("session %s: message %s failed: %s", self._session_id, message_id, reason)
         return {"id": message_id, "failed": reason}
 

@@ -244,9 +244,10 @@ class MessageService:
 
     # Reading
 
-    def get(self, session_id: str, message_id: str) -> dict[str, Any]:
+    def get(self, session_id: str, message_id: str, *, chat_id: str | None = None) -> dict[str, Any]:
+        """A stored message; with `chat_id`, only if it belongs to that chat. MessageNotFound otherwise."""
         record = self._messages.get(session_id, message_id)
-        if record is None:
+        if record is None or (chat_id is not None and record.get("chatId") != chat_id):
             raise MessageNotFound(details={"messageId": message_id})
         return record
 
@@ -256,9 +257,9 @@ class MessageService:
         self._require_session(session_id)
         return self._messages.page(session_id, chat_id=chat_id, sender=sender, limit=limit, offset=offset)
 
-    def media(self, session_id: str, message_id: str) -> tuple[bytes, str, str | None]:
+    def media(self, session_id: str, chat_id: str, message_id: str) -> tuple[bytes, str, str | None]:
         """The stored bytes of a message's media, its type and file name. MessageNotFound when none."""
-        record = self.get(session_id, message_id)
+        record = self.get(session_id, message_id, chat_id=chat_id)
         key = record.get("mediaPath")
         if not key:
             raise MessageNotFound("This message has no stored media", details={"messageId": message_id})

@@ -11,8 +11,8 @@ read, or failed), so acks arriving out of order or twice never regress a record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 

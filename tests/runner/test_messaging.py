@@ -59,8 +59,9 @@ class Linked:
         return found
 
     def record(self, message_id: str) -> dict[str, Any]:
+        chat = message_id.split("_")[1]
         with self.http() as http:
-            response = http.get(f"/api/sessions/{self.session_id}/messages/{message_id}")
+            response = http.get(f"/api/sessions/{self.session_id}/messages/{chat}/{message_id}")
         response.raise_for_status()
         record: dict[str, Any] = response.json()
         return record
@@ -273,5 +274,5 @@ def test_send_to_an_unready_session_is_409_unless_queued(linked: Linked) -> None
     assert (refused.status_code, refused.json()["code"]) == (409, "SESSION_NOT_READY")
     assert queued.status_code == 201
     with linked.http() as http:
-        record = http.get(f"/api/sessions/{other}/messages/{queued.json()['messageId']}").json()
+        record = http.get(f"/api/sessions/{other}/messages/{BOB_CHAT}/{queued.json()['messageId']}").json()
     assert record["status"] == "pending"

@@ -161,14 +161,14 @@ class Messages(MethodView):
         return {"messages": [with_media_url(r) for r in page.messages], "total": page.total}
 
 
-@blp.route("/<session_id>/messages/<message_id>")
+@blp.route("/<session_id>/messages/<chat_id>/<message_id>")
 class MessageItem(MethodView):
     @requires(Role.VIEWER)
     @blp.response(200, MessageRecordSchema)
     @blp.errors(404)
-    def get(self, session_id: str, message_id: str) -> dict[str, Any]:
+    def get(self, session_id: str, chat_id: str, message_id: str) -> dict[str, Any]:
         """One stored message with its status (`pending` → `sent` → `delivered` → `read`, or `failed`)."""
-        return with_media_url(services().messages.get(session_id, message_id))
+        return with_media_url(services().messages.get(session_id, message_id, chat_id=chat_id))
 
 
 @blp.route("/<session_id>/messages/<chat_id>/<message_id>/media")
@@ -178,7 +178,7 @@ class MessageMedia(MethodView):
     @blp.errors(404)
     def get(self, session_id: str, chat_id: str, message_id: str) -> Response:
         """The stored media bytes of a message, as an attachment."""
-        data, mimetype, filename = services().messages.media(session_id, message_id)
+        data, mimetype, filename = services().messages.media(session_id, chat_id, message_id)
         response = Response(data, mimetype=mimetype)
         if filename:
             response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
