@@ -1,0 +1,359 @@
+"""Stories of a person using the dashboard in real Chromium, against a live `openwa up --sandbox`.
+
+They share one gateway (module fixture); each starts from a fresh browser context (nothing in session
+storage), signs in by pasting a key, and ends with no console error and no CSP violation on the page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from functions.core.enums import SessionStatus
+from functions.state.keys import Keys
+from functions.state.sessions import SessionRepository
+from runner.events import emit_event
+from tests.dashboard.conftest import KEY_STORAGE, PHONE, Gateway, Watched, shoot, sign_in
+from tests.integration.webhooks.conftest import Answer
+
+pytestmark = pytest.mark.e2e
+
+ALICE, BOB, CAROL = "15550001111", "15550002222", "15550003333"
+
+
+def poll(probe: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+def ensure_phones(gateway: Gateway) -> None:
+    for number, name in ((ALICE, "Alice"), (BOB, "Bob")):
+        response = httpx.post(f"{gateway.sandbox_url}/_sandbox/phones", json={"number": number, "name": name})
+        assert response.status_code in (201, 409), response.text
+
+
+def raw_qr(gateway: Gateway, session_id: str) -> str:
+    def probe() -> str | None:
+        answer = gateway.api("GET", f"/api/sessions/{session_id}/qr", params={"format": "raw"})
+        return answer.json()["raw"] if answer.status_code == 200 else None
+
+    found: str = poll(probe, 30, "a QR code")
+    return found
+
+
+@pytest.fixture(scope="module")
+def ready_session(gateway: Gateway) -> str:
+    """A session linked to Alice: the one the QR story linked, else one linked here through the API."""
+    ensure_phones(gateway)
+    for session in gateway.api("GET", "/api/sessions").json():
+        if session["status"] == "ready":
+            return str(session["id"])
+    session_id = gateway.api("POST", "/api/sessions", json={"name": "dash-linked"}).json()["id"]
+    gateway.api("POST", f"/api/sessions/{session_id}/start").raise_for_status()
+    gateway.control("POST", f"/phones/{ALICE}/link", json={"qr": raw_qr(gateway, session_id)})
+    poll(
+        lambda: gateway.api("GET", f"/api/sessions/{session_id}").json()["status"] == "ready",
+        30,
+        "the session to be ready",
+    )
+    return str(session_id)
+
+
+def assert_clean(watched: Watched, key: str) -> None:
+    """No console error or CSP violation, and the key never appeared in a URL."""
+    assert watched.problems == []
+    assert [url for url, _ in watched.requests if key in url] == []
+
+
+def test_a_wrong_key_shows_a_clear_error_and_is_not_kept(watched: Watched, gateway: Gateway) -> None:
+    page = watched.page
+    page.goto("/")
+    expect(page.get_by_label("API key")).to_be_focused()
+
+    page.keyboard.type("owa_k1_" + "0" * 64)  # keyboard only: type, then Enter submits
+    page.keyboard.press("Enter")
+
+    error = page.get_by_role("alert")
+    expect(error).to_contain_text("This API key was not accepted")
+    expect(error).to_contain_text("401")
+    expect(page.get_by_role("navigation", name="Pages")).to_be_hidden()
+    assert page.evaluate(f"sessionStorage.getItem('{KEY_STORAGE}')") is None
+    shoot(page, "login")
+    assert watched.problems == []
+
+
+def test_a_session_is_linked_by_qr_and_turns_ready_without_a_reload(
+    watched: Watched, gateway: Gateway
+) -> None:
+    ensure_phones(gateway)
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    expect(page.locator("#live-state")).to_have_text("live")
+    assert page.evaluate(f"sessionStorage.getItem('{KEY_STORAGE}')") == gateway.master_key
+    assert page.evaluate("localStorage.length") == 0
+    page.get_by_role("link", name="Sessions").click()
+
+    page.get_by_label("New session name").fill("dash-alice")
+    page.get_by_role("button", name="Create session").click()  # "Start it now" is ticked
+    card = page.locator("article.session", has=page.get_by_role("heading", name="dash-alice"))
+    qr = card.get_by_role("img", name="QR code to link session dash-alice")
+    expect(qr).to_be_visible(timeout=30_000)
+    assert (qr.get_attribute("src") or "").startswith("data:image/png;base64,")
+    page.evaluate("window.__sameDocument = true")
+    session_id = card.get_attribute("data-session-id")
+    assert session_id
+    shoot(page, "sessions-qr")
+
+    gateway.control("POST", f"/phones/{ALICE}/link", json={"qr": raw_qr(gateway, session_id)})
+
+    expect(card.locator("[data-field=status]")).to_have_text("ready", timeout=30_000)
+    expect(card.locator("[data-field=phone]")).to_have_text(f"+{ALICE}")
+    expect(card.locator("[data-field=pushName]")).to_have_text("Alice")
+    expect(qr).to_be_hidden()
+    assert page.evaluate("window.__sameDocument") is True  # live over the event stream, not a reload
+    shoot(page, "sessions")
+    # The server ends each stream after SSE_MAX_SECONDS; the page came back resuming where it was.
+    deadline = time.monotonic() + 15
+    while not [h for url, h in watched.requests if url.endswith("/api/events") and "last-event-id" in h]:
+        assert time.monotonic() < deadline, "the event stream was not resumed with Last-Event-ID"
+        page.wait_for_timeout(200)  # Playwright delivers page events while one of its calls runs
+    assert all(h.get("x-api-key") == gateway.master_key for u, h in watched.requests if "/api/events" in u)
+    assert_clean(watched, gateway.master_key)
+
+
+def test_a_session_is_linked_by_pairing_code(watched: Watched, gateway: Gateway) -> None:
+    answer = httpx.post(f"{gateway.sandbox_url}/_sandbox/phones", json={"number": CAROL, "name": "Carol"})
+    assert answer.status_code in (201, 409), answer.text
+    session_id = gateway.api("POST", "/api/sessions", json={"name": "dash-carol"}).json()["id"]
+    gateway.api("POST", f"/api/sessions/{session_id}/start").raise_for_status()
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    page.get_by_role("link", name="Sessions").click()
+    card = page.locator(f"article.session[data-session-id='{session_id}']")
+
+    card.get_by_label("…or link with a phone number").fill(f"+{CAROL}")
+    card.get_by_role("button", name="Get pairing code").click()
+
+    shown = card.locator("output.pairing-code strong")
+    expect(shown).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"), timeout=30_000)
+    gateway.control("POST", f"/phones/{CAROL}/link", json={"pairingCode": shown.inner_text()})
+    expect(card.locator("[data-field=status]")).to_have_text("ready", timeout=30_000)
+    expect(card.locator("[data-field=pushName]")).to_have_text("Carol")
+    assert_clean(watched, gateway.master_key)
+
+
+def test_a_failed_session_shows_its_last_error_as_it_happens(watched: Watched, gateway: Gateway) -> None:
+    session_id = gateway.api("POST", "/api/sessions", json={"name": "dash-doomed"}).json()["id"]
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    page.get_by_role("link", name="Sessions").click()
+    card = page.locator(f"article.session[data-session-id='{session_id}']")
+    expect(card.locator("[data-field=status]")).to_have_text("created")
+
+    conn = gateway.redis()  # play the runner: the session fails, and it says so on the event stream
+    try:
+        SessionRepository(conn, Keys(gateway.settings.redis_prefix)).update(
+            session_id, status=SessionStatus.FAILED, last_error="Chromium exited with code 139"
+        )
+        emit_event(conn, gateway.settings, session_id, "session.status", {"status": "failed"})
+    finally:
+        conn.close()
+
+    expect(card.locator("[data-field=status]")).to_have_text("failed")
+    expect(card.locator("[data-field=lastError]")).to_have_text("Chromium exited with code 139")
+    card.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(card).to_have_count(0)
+    assert gateway.api("GET", f"/api/sessions/{session_id}").status_code == 404
+    assert_clean(watched, gateway.master_key)
+
+
+def test_the_chat_tester_sends_a_text_that_reaches_the_phone(
+    watched: Watched, gateway: Gateway, ready_session: str
+) -> None:
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    page.get_by_role("link", name="Chat tester").click()
+    page.get_by_label("Session (ready ones)").select_option(ready_session)
+    page.get_by_label("Chat id").fill(BOB)
+    page.get_by_label("Text", exact=True).fill("hello Bob, from the dashboard")
+
+    page.get_by_role("button", name="Send text").click()
+
+    expect(page.locator("#chat-result")).to_contain_text("Accepted: true_", timeout=15_000)
+    inbox = poll(
+        lambda: [m for m in gateway.control("GET", f"/phones/{BOB}/messages") if "dashboard" in m["body"]],
+        20,
+        "Bob to receive the text",
+    )
+    assert inbox[0]["body"] == "hello Bob, from the dashboard"
+    assert inbox[0]["from"] == f"{ALICE}@c.us"
+    events = page.locator("#chat-events")
+    expect(events.locator("li[data-event='message.sent']").first).to_be_visible(timeout=20_000)
+
+    gateway.control("POST", f"/phones/{BOB}/messages", json={"to": f"{ALICE}@c.us", "text": "hi Alice"})
+    received = events.locator("li[data-event='message.received']").first
+    expect(received).to_contain_text("hi Alice", timeout=20_000)
+    shoot(page, "chat")
+    assert_clean(watched, gateway.master_key)
+
+
+def test_a_webhook_is_created_tested_edited_and_deleted(
+    watched: Watched, gateway: Gateway, ready_session: str
+) -> None:
+    page, receiver = watched.page, gateway.receiver
+    sign_in(page, gateway.master_key)
+    page.get_by_role("link", name="Webhooks").click()
+    form = page.get_by_role("form", name="Create a webhook")
+    form.get_by_label("Session", exact=True).select_option(ready_session)
+    form.get_by_label("URL").fill(receiver.url)
+    form.get_by_role("button", name="Create webhook").click()
+    card = page.locator("article.webhook", has=page.get_by_role("heading", name=receiver.url))
+    expect(card).to_contain_text("message.received")
+    card = page.locator(f"article.webhook[data-webhook-id='{card.get_attribute('data-webhook-id')}']")
+
+    before = len(receiver.received)
+    card.get_by_role("button", name="Send test").click()
+
+    expect(card.get_by_role("list", name="Recent test deliveries")).to_contain_text("delivered, HTTP 200")
+    delivered = receiver.wait_for(before + 1, 10)[-1]
+    assert delivered.headers["x-openwa-event"] == "test"
+    assert json.loads(delivered.body)["sessionId"] == ready_session
+    expect(page.get_by_role("heading", name="Dead letters")).to_be_visible()
+    shoot(page, "webhooks")
+
+    card.get_by_role("button", name="Edit").click()
+    card.locator("details.events-picker summary").click()
+    card.get_by_label("message.sent").check()
+    card.get_by_role("button", name="Save").click()
+    expect(card).to_contain_text("message.received, message.sent")
+    hooks = gateway.api("GET", f"/api/sessions/{ready_session}/webhooks").json()
+    assert [hook["events"] for hook in hooks] == [["message.received", "message.sent"]]
+
+    card.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("No webhooks yet.")).to_be_visible()
+    assert gateway.api("GET", f"/api/sessions/{ready_session}/webhooks").json() == []
+    assert_clean(watched, gateway.master_key)
+
+
+def test_a_dead_letter_shows_its_attempts_and_is_redriven(
+    watched: Watched, gateway: Gateway, ready_session: str
+) -> None:
+    receiver = gateway.receiver
+    hook = gateway.api(
+        "POST", f"/api/sessions/{ready_session}/webhooks", json={"url": receiver.url, "retryCount": 1}
+    ).json()
+    receiver.default = Answer(status=500)
+    try:
+        gateway.control("POST", f"/phones/{BOB}/messages", json={"to": f"{ALICE}@c.us", "text": "anyone?"})
+        poll(lambda: gateway.api("GET", "/api/webhooks/delivery-failures").json(), 30, "a dead letter")
+        page = watched.page
+        sign_in(page, gateway.master_key)
+        page.get_by_role("link", name="Webhooks").click()
+        dead = page.locator("article.dead-letter", has_text="message.received")
+        expect(dead).to_contain_text("last 500")
+        dead.get_by_role("button", name="Attempts").click()
+        expect(dead.get_by_role("table")).to_contain_text("500")
+        shoot(page, "webhooks-dead-letters")
+
+        receiver.default = Answer(status=200)
+        before = len(receiver.received)
+        dead.get_by_role("button", name="Redrive").click()
+
+        expect(page.get_by_text("No dead letters")).to_be_visible()
+        redelivered = receiver.wait_for(before + 1, 20)[-1]
+        assert redelivered.headers["x-openwa-event"] == "message.received"
+        assert json.loads(redelivered.body)["data"]["body"] == "anyone?"
+    finally:
+        receiver.default = Answer()
+        gateway.api("DELETE", f"/api/sessions/{ready_session}/webhooks/{hook['id']}")
+    assert_clean(watched, gateway.master_key)
+
+
+def test_an_api_key_is_shown_once_copied_revoked_and_deleted(watched: Watched, gateway: Gateway) -> None:
+    page = watched.page
+    watched.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, gateway.master_key)
+    page.get_by_role("link", name="API keys").click()
+    form = page.get_by_role("form", name="Create an API key")
+    form.get_by_label("Name").fill("ci-bot")
+    form.get_by_label("Role").select_option("operator")
+    form.get_by_role("button", name="Create key").click()
+
+    shown = page.get_by_label("New API key")
+    expect(shown).to_have_value(re.compile(r"^owa_k1_[0-9a-f]{64}$"))
+    plaintext = shown.input_value()
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == plaintext
+    validated = httpx.post(f"{gateway.base_url}/api/auth/validate", headers={"X-API-Key": plaintext})
+    assert validated.json()["role"] == "operator"
+    shoot(page, "keys")
+    page.get_by_role("button", name="I have stored it").click()
+    expect(page.get_by_label("New API key")).to_have_count(0)
+    assert plaintext not in page.content()  # shown once: gone from the page
+
+    row = page.locator("tr[data-key-name='ci-bot']")
+    row.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.keyboard.press("Escape")  # cancelled: nothing happens
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(row).to_contain_text("active")
+    row.get_by_role("button", name="Revoke").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(row).to_contain_text("revoked")
+    refused = httpx.post(f"{gateway.base_url}/api/auth/validate", headers={"X-API-Key": plaintext})
+    assert refused.status_code == 401
+
+    row.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    assert "ci-bot" not in [key["name"] for key in gateway.api("GET", "/api/auth/api-keys").json()]
+    assert_clean(watched, gateway.master_key)
+
+
+def test_the_overview_shows_sessions_runners_and_free_capacity(watched: Watched, gateway: Gateway) -> None:
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    expected = gateway.api("GET", "/api/dashboard/overview").json()
+
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    stat = lambda name: page.locator(f"[data-stat={name}] .stat-value")  # noqa: E731
+    expect(stat("sessions-total")).to_have_text(str(expected["sessions"]["total"]))
+    expect(stat("runners")).to_have_text("1")
+    runner = expected["runners"]["items"][0]
+    expect(stat("runners-free")).to_have_text(str(runner["maxSessions"] - runner["sessions"]))
+    expect(stat("messages-sent")).to_be_visible()
+    expect(stat("queue-webhooks")).to_be_visible()
+    shoot(page, "overview")
+    assert_clean(watched, gateway.master_key)
+
+
+def test_every_page_fits_a_phone_screen_and_is_reachable_by_keyboard(
+    watched: Watched, gateway: Gateway
+) -> None:
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    page.set_viewport_size(PHONE)
+    for name in ("Overview", "Sessions", "Chat tester", "Webhooks", "API keys"):
+        link = page.get_by_role("navigation", name="Pages").get_by_role("link", name=name)
+        link.focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+        expect(link).to_have_attribute("aria-current", "page")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is {overflow} px wider than a 360 px screen"
+    assert_clean(watched, gateway.master_key)
