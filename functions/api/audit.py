@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import g, request
 
 from functions.api.client_ip import client_ip
 from functions.api.wiring import services
+from functions.core.errors import DomainError
 from functions.core.models import AuditEntry, Session
 from functions.log import get_logger
+from functions.services.api_keys import KEY_PREFIX
+from functions.state import metrics
 
 log = get_logger(__name__)
 
+AUTH_FAILED = "api_key_auth_failed"
+AUTH_FAILURE_SAMPLE_SECONDS = 60
 
-def audit(action: str, *, session: Session | None = None, severity: str = "info", **metadata: Any) -> None:
+
+def audit(
+    action: str,
+    *,
+    session: Session | None = None,
+    session_id: str | None = None,
+    severity: str = "info",
+    status_code: int | None = None,
+    error_message: str | None = None,
+    **metadata: Any,
+) -> None:
     """Append an audit entry for the current request. Never fails the request: a lost audit line is
-    logged, the user's action already happened."""
+    logged, the user's action already happened. `session_id` names a session when no record is at hand."""
     wired = services()
     principal = g.get("principal")
     entry = AuditEntry(
@@ -24,15 +40,47 @@ def audit(action: str, *, session: Session | None = None, severity: str = "info"
         severity=severity,
         api_key_id=principal.key.id if principal else None,
         api_key_name=principal.key.name if principal else None,
-        session_id=session.id if session else None,
+        session_id=session.id if session else session_id,
         session_name=session.name if session else None,
         ip_address=client_ip(tuple(wired.settings.trusted_proxies)),
-        user_agent=request.headers.get("User-Agent"),
+        user_agent=(request.headers.get("User-Agent") or "")[:500] or None,
         method=request.method,
-        path=request.path,
+        path=request.path[:500],
+        status_code=status_code,
         metadata={"requestId": g.get("request_id"), **metadata},
+        error_message=error_message,
     )
     try:
         wired.audit.record(entry)
     except Exception:
         log.exception("audit_write_failed", action=action)
+
+
+def audit_auth_failure(error: DomainError, presented: str | None) -> None:
+    """Count a refused request (401 or 403) in `openwa_auth_failures_total{status}` and audit it as
+    `api_key_auth_failed` (warn), sampled: at most one entry per key prefix and client IP per minute
+    (`SET NX EX`, in the same round trip as the count), so probing cannot flood the log. Never raises."""
+    wired = services()
+    prefix = (presented or "")[:12]
+    ip = client_ip(tuple(wired.settings.trusted_proxies))
+    digest = hashlib.sha256(f"{prefix}\n{ip}".encode()).hexdigest()[:32]
+    try:
+        with wired.redis.pipeline(transaction=False) as pipe:
+            pipe.set(wired.keys.audit_sample(digest), 1, nx=True, ex=AUTH_FAILURE_SAMPLE_SECONDS)
+            metrics.incr_counter(pipe, wired.keys, metrics.AUTH_FAILURES, {"status": str(error.status)})
+            first, _ = pipe.execute()
+    except Exception:
+        log.exception("auth_failure_not_recorded", code=error.code)
+        return
+    if first:
+        # Only a well-formed key's prefix is kept: anything else may be a secret pasted in the wrong place.
+        key_prefix = prefix if presented and presented.startswith(KEY_PREFIX) else None
+        audit(
+            AUTH_FAILED,
+            severity="warn",
+            status_code=error.status,
+            error_message=error.message,
+            code=error.code,
+            keyPrefix=key_prefix,
+            keyPresented=bool(presented),
+        )
