@@ -34,6 +34,7 @@ class SessionChild:
     restart_requested: bool = False
     stopping: bool = False
     stop_deadline: float | None = field(default=None)
+    started_at: float = field(default_factory=time.monotonic)
 
     @property
     def session_id(self) -> str:
@@ -58,14 +59,12 @@ class SessionChild:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
 
+    def kill_leftovers(self) -> None:
+        """Once the process has exited: SIGKILL what is left of its group (the browser of a crashed one)."""
+        self._signal(signal.SIGKILL)
+
     def enforce_stop_deadline(self, now: float) -> None:
         if self.stop_deadline is not None and now > self.stop_deadline:
-            self.kill()
-
-    def wait_until(self, deadline: float) -> None:
-        try:
-            self.process.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
             self.kill()
 
     def _signal(self, signum: int) -> None:

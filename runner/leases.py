@@ -103,9 +103,13 @@ class LeaseStore:
         current = self.holder(lease.session_id)
         return current is not None and current.token == lease.token
 
-    def heartbeat(self, runner_id: str, sessions: list[str]) -> None:
-        """Register this runner as alive for one TTL, with the sessions it holds."""
-        body = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "sessions": sessions})
+    def heartbeat(self, runner_id: str, sessions: list[str], max_sessions: int | None = None) -> None:
+        """Register this runner as alive for one TTL, with the sessions it holds and, when given, how many
+        it may hold (its MAX_SESSIONS: the metrics' free capacity is that minus the sessions held)."""
+        fields: dict[str, object] = {"pid": os.getpid(), "host": socket.gethostname(), "sessions": sessions}
+        if max_sessions is not None:
+            fields["maxSessions"] = max_sessions
+        body = json.dumps(fields)
         now_ms = int(time.time() * 1000)
         with self._conn.pipeline(transaction=False) as pipe:
             pipe.set(self._keys.runner(runner_id), body, px=self._ttl_ms)

@@ -1,20 +1,24 @@
 """The runner supervisor (`python -m runner`, `openwa runner`): claims sessions and keeps one session process
 per claimed session, converging on the desired state in the session records.
 
-Every tick (a third of SESSION_LEASE_TTL, or at once when the API publishes on the wake channel) it:
+Every tick (a third of SESSION_LEASE_TTL, at once when the API publishes on the wake channel or a session
+process exits, and when a crashed process is due for its restart) it:
 1. heartbeats (`<p>:runner:<id>`) and renews its leases; a lease it could not renew is lost, and that
    session's process is killed at once (another runner may already own the session);
 2. reaps exited processes: a crash (or an unexplained exit) is restarted with exponential backoff (1 s,
-   2 s, ... 60 s) while the lease is kept; an exit after `failed` or logout releases the session;
+   2 s, ... 60 s) while the lease is kept, the count starting again once a process has run for a minute;
+   an exit after `failed` or logout releases the session;
 3. converges: sessions it holds that were deleted or stopped are stopped (SIGTERM: the process stores a final
    snapshot first), a bumped `kill_generation` SIGKILLs, a bumped `restart_generation` restarts; sessions
    wanted running and held by nobody are claimed (`SET NX PX` + fencing generation) up to MAX_SESSIONS.
-SIGTERM/SIGINT drain: every process is stopped (final snapshots), then the leases are released so another
-runner can take the sessions at once, rather than after the TTL.
+Drain (SIGTERM/SIGINT, or a drain request in Redis: `openwa runner --drain <id>`, `functions.state.drain`):
+no more claims; every process is stopped (final snapshots); each lease is released as soon as its process
+has exited and the other runners are nudged, so they take the session at once rather than after the TTL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -26,9 +30,11 @@ from redis.exceptions import RedisError
 
 from functions.config import Settings
 from functions.core.enums import DesiredState, SessionStatus
+from functions.core.errors import StateUnavailable
 from functions.core.models import Session
 from functions.queueing import runner_wake_channel
 from functions.state.connection import redis_from_settings
+from functions.state.drain import clear_drain, drain_requested
 from functions.state.keys import Keys
 from functions.state.sessions import SessionRepository
 from runner.children import SessionChild, spawn
@@ -38,6 +44,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
 DRAIN_TIMEOUT_SECONDS = 30.0
+DRAIN_POLL_SECONDS = 0.1
 
 
 class Supervisor:
@@ -62,25 +69,37 @@ class Supervisor:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGCHLD, lambda *_: self._wake.set())  # a session process exited: reap now
         threading.Thread(target=self._listen_for_wakes, name="wake-listener", daemon=True).start()
         log.info("runner %s up (max %d sessions)", self.runner_id, self.settings.max_sessions)
+        with contextlib.suppress(RedisError, StateUnavailable):  # a request left for an earlier process with
+            clear_drain(self.conn, self.keys, self.runner_id)  # this id (a restarted pod) is not for this one
         while not self._stop.is_set():
             try:
                 self.tick()
-            except RedisError:
+            except (RedisError, StateUnavailable):
                 log.exception("runner %s: Redis unavailable; retrying", self.runner_id)
-            self._wake.wait(self.interval)
+            self._wake.wait(self._next_wait())
             self._wake.clear()
         self.drain()
 
+    def _next_wait(self) -> float:
+        """Until the next tick: the interval, or sooner when a crashed process is due for its restart."""
+        due = [child.respawn_at for child in self.children.values() if child.respawn_at is not None]
+        return max(0.0, min([self.interval, *(when - time.monotonic() for when in due)]))
+
     def tick(self) -> None:
-        """One pass of heartbeat, reaping and convergence."""
+        """One pass of heartbeat, reaping and convergence (or the start of a drain, when one is requested)."""
         self._heartbeat()
+        if drain_requested(self.conn, self.keys, self.runner_id):
+            log.info("runner %s: drain requested", self.runner_id)
+            self.stop()
+            return
         self._reap()
         self._converge()
 
     def _heartbeat(self) -> None:
-        self.leases.heartbeat(self.runner_id, sorted(self.children))
+        self.leases.heartbeat(self.runner_id, sorted(self.children), self.settings.max_sessions)
         held = list(self.children.values())
         for child, renewed in zip(held, self.leases.renew([c.lease for c in held]), strict=True):
             if not renewed:
@@ -94,7 +113,11 @@ class Supervisor:
             code = child.poll()
             if code is None:
                 child.enforce_stop_deadline(now)
+                if child.crashes and now - child.started_at >= MAX_BACKOFF_SECONDS:
+                    child.crashes = 0  # it has run for a while: the next crash is a first one again
                 continue
+            if child.respawn_at is None:  # first seen exited: end what is left of its group, once (pid reuse)
+                child.kill_leftovers()
             if child.stopping or not self._still_wanted(child.session_id):
                 self._release(child)
             elif child.restart_requested:
@@ -159,17 +182,32 @@ class Supervisor:
         self.leases.release(child.lease)
 
     def drain(self) -> None:
-        """Stop every session process (final snapshots), release the leases, unregister."""
+        """Stop every session process (final snapshots); release each lease as soon as its own process has
+        exited (killed after DRAIN_TIMEOUT_SECONDS) and nudge the other runners to claim it, renewing the
+        leases still held meanwhile; then unregister and clear any drain request."""
         for child in self.children.values():
             child.terminate()
-        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
-        for child in list(self.children.values()):
-            child.wait_until(deadline)
-            if self.leases.holds(child.lease):  # nobody runs it now; another runner may claim it next
-                self.repo.update(child.session_id, status=SessionStatus.DISCONNECTED, qr=None)
-            self._release(child)
+        deadline, renewed = time.monotonic() + DRAIN_TIMEOUT_SECONDS, time.monotonic()
+        while self.children:
+            for child in list(self.children.values()):
+                if child.poll() is None and time.monotonic() < deadline:
+                    continue
+                child.kill()  # a no-op for an exited process, but its group may have leftovers
+                self._hand_over(child)
+            if self.children and time.monotonic() - renewed >= self.interval:
+                renewed = time.monotonic()
+                self._heartbeat()  # a slow final snapshot must not cost the lease meanwhile
+            self._wake.wait(DRAIN_POLL_SECONDS)  # or at once when a process exits (SIGCHLD)
+            self._wake.clear()
         self.leases.unregister(self.runner_id)
+        clear_drain(self.conn, self.keys, self.runner_id)
         log.info("runner %s drained", self.runner_id)
+
+    def _hand_over(self, child: SessionChild) -> None:
+        if self.leases.holds(child.lease):  # nobody runs it now; another runner may claim it next
+            self.repo.update(child.session_id, status=SessionStatus.DISCONNECTED, qr=None)
+        self._release(child)
+        self.conn.publish(runner_wake_channel(self.settings.redis_prefix), child.session_id)
 
     def _listen_for_wakes(self) -> None:
         """Turn pub/sub nudges from the API into an immediate tick; reconnects after Redis errors."""

@@ -135,14 +135,47 @@ def sandbox(port: int | None, host: str | None, data_dir: str | None, qr_interva
 
 
 @cli.command()
-def runner() -> None:
+@click.option(
+    "--drain",
+    "drain_id",
+    metavar="RUNNER_ID",
+    help="Instead: ask the running runner RUNNER_ID to hand its sessions over and exit; wait for it.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait (--drain).",
+)
+def runner(drain_id: str | None, timeout: float) -> None:
     """Run a runner supervisor: claims sessions and drives their browsers (replaces this process).
 
-    SIGTERM drains: each session stores a final auth snapshot and its lease is released.
+    SIGTERM, or `openwa runner --drain RUNNER_ID` from anywhere that reaches Redis, drains: no more claims,
+    each session stores a final auth snapshot and its lease is released at once for another runner.
     """
-    _settings()  # a bad setting stops here with one line, before the runner starts
+    settings = _settings()  # a bad setting stops here with one line, before the runner starts
+    if drain_id is not None:
+        from functions.cli.operations import drain_runner
+
+        say, warn = (lambda line: _echo(line, err=False)), (lambda line: _echo(line, err=True))
+        raise click.exceptions.Exit(drain_runner(settings, drain_id, timeout, say, warn))
     # `functions` never imports `runner` (DESIGN §2): exec its entry point as a module instead.
     os.execv(sys.executable, [sys.executable, "-m", "runner"])  # noqa: S606 - fixed argv, our own module
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Only list what would be recreated.")
+def recover(dry_run: bool) -> None:
+    """Rebuild the session registry from the manifests in storage after a Redis loss.
+
+    Missing sessions come back with their ids, names and config, wanted running if they were, and runners
+    restore their stored credentials (no new QR). The admin key is seeded again from API_MASTER_KEY.
+    """
+    from functions.cli.operations import recover as run_recover
+
+    say, warn = (lambda line: _echo(line, err=False)), (lambda line: _echo(line, err=True))
+    raise click.exceptions.Exit(run_recover(_settings(), dry_run, say, warn))
 
 
 @cli.group()

@@ -3,6 +3,8 @@
 The API never touches a browser. `start`/`stop`/`restart`/`force-kill` change the session record and
 wake the runners; `logout` and `pairing-code` need the live session process, so they run as jobs on the
 session's queue and the API waits for the answer (RunnerTimeout when no runner holds the session).
+A new session is mirrored to storage at once (`mirror`, `functions.storage.manifests`: best effort, the
+runner mirrors it again at every auth snapshot), so `openwa recover` can rebuild it after a Redis loss.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from functions.core.clock import utcnow
 from functions.core.enums import DesiredState, SessionStatus
 from functions.core.errors import DomainError, NotFound
 from functions.core.models import Session, SessionConfig
+from functions.log import get_logger
 from functions.queueing import SessionJob
 from functions.services.runner_commands import RunnerCommands
 from functions.state.sessions import SessionRepository
 from functions.state.webhooks import WebhookRepository
+
+log = get_logger(__name__)
 
 _LIVE_STATUSES = {
     SessionStatus.INITIALIZING,
@@ -62,12 +67,14 @@ class SessionService:
         *,
         delete_blobs: Callable[[str], object],
         encrypt_secret: Callable[[str, str], str],
+        mirror: Callable[[Session], object] | None = None,
     ) -> None:
         self._repo = repo
         self._webhooks = webhooks
         self._commands = commands
         self._delete_blobs = delete_blobs
         self._encrypt_secret = encrypt_secret
+        self._mirror = mirror
 
     def create(self, name: str, config: dict[str, Any] | None, proxy_url: str | None) -> SessionView:
         now = utcnow()
@@ -83,7 +90,13 @@ class SessionService:
             else None,
             proxy_type=proxy_url.split("://", 1)[0] if proxy_url else None,
         )
-        return SessionView(self._repo.create(session), engine_loaded=False)
+        created = self._repo.create(session)
+        if self._mirror is not None:
+            try:
+                self._mirror(created)
+            except DomainError as exc:  # storage down: the session works, it is only not recoverable yet
+                log.warning("session_mirror_failed", session_id=session_id, reason=exc.message)
+        return SessionView(created, engine_loaded=False)
 
     def get(self, session_id: str) -> SessionView:
         session = self._repo.get(session_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from openwa import OpenWAClient
 from rq.job import JobStatus
@@ -49,7 +51,10 @@ def test_logout_from_the_phone_disconnects_and_wipes_credentials(fresh_stack: St
     session = wait_status(client, session_id, "disconnected", timeout=15)
     assert session["phone"] is None
     wait_for(lambda: not status_of(client, session_id)["engineLoaded"], 40, "the engine to unload")
-    assert not manifest.exists()
+    # The credentials are gone; the session's mirror stays (for `openwa recover`), no longer wanted running.
+    assert [path.name for path in manifest.parent.iterdir()] == ["manifest.json"]
+    left = json.loads(manifest.read_bytes())
+    assert (left["state_key"], left["session"]["desiredState"]) == (None, "stopped")
     assert status_of(client, session_id)["status"] == "disconnected"
     assert ("session.disconnected", {"sessionId": session_id, "reason": "logged out from the phone"}) in (
         stack.events(session_id)
