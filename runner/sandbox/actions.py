@@ -116,6 +116,30 @@ def vote(network: Network, voter: str, message_id: str, selected: list[int]) -> 
         return message
 
 
+# wa-js PinExpiryDurationOption -> seconds; anything else (a number, nothing) means 7 days, as in wa-js.
+PIN_DURATIONS = {
+    "FiveSeconds": 5,
+    "FifteenSeconds": 15,
+    "OneMinute": 60,
+    "OneDay": 86_400,
+    "SevenDays": 604_800,
+    "ThirtyDays": 2_592_000,
+}
+
+
+def pin(network: Network, actor: str, message_id: str, duration: object) -> Message:
+    """Pin (`duration` a PinExpiryDurationOption name) or, with None, unpin a message in its chat; only a
+    participant of the conversation may."""
+    with network.lock:
+        message = network.message(message_id)
+        if actor not in _participants(network, message) or message.revoked:
+            raise BadRequest("only a participant can pin a message", code="not_participant")
+        seconds = PIN_DURATIONS.get(str(duration), 604_800)
+        message.pinned_until = int(time.time()) + seconds if duration is not None else 0
+        network.changed()
+        return message
+
+
 def delete_for_me(network: Network, number: str, message_ids: list[str]) -> list[Message]:
     with network.lock:
         messages = [network.message(mid) for mid in message_ids]

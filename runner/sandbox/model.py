@@ -52,6 +52,7 @@ class Message:
     revoked: bool = False
     edited: bool = False
     forwarded: bool = False
+    pinned_until: int = 0  # epoch seconds a pin in the chat lasts; 0 = not pinned
     from_device: str | None = None  # the linked device that sent it; None when the phone did
 
 

@@ -136,6 +136,15 @@ def _star(network: Network, device: Device, args: Args) -> Any:
     return {"id": args["msgId"], "star": bool(args["star"])}
 
 
+@handler("pinMsg")
+def _pin_msg(network: Network, device: Device, args: Args) -> Any:
+    duration = (args.get("duration") or "SevenDays") if args.get("pin") else None
+    message = actions.pin(network, device.number, args["msgId"], duration)
+    with network.lock:
+        view = message_view(network.state, message, device.number)
+        return {"msg": view, "pinned": message.pinned_until > 0}
+
+
 @handler("read")
 def _read(network: Network, device: Device, args: Args) -> Any:
     network.read(device.number, chat_id(args))

@@ -100,6 +100,8 @@ def inbox_view(state: NetworkState, message: Message, viewer: str, media: bytes 
         "votes": dict(message.votes),
         "edited": message.edited,
         "forwarded": message.forwarded,
+        "starred": viewer in message.starred_by,
+        "pinnedUntil": message.pinned_until,
         "media": None,
     }
     view.update({k: v for k, v in message.extra.items() if k not in view})

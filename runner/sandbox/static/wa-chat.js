@@ -121,6 +121,12 @@
       for (const id of list) out.push(await rpc('star', { msgId: msgId(id), star: !!star }));
       return Array.isArray(ids) ? out : out[0];
     },
+    async pinMsg(msgId_, pin, duration) {
+      requireMain();
+      const raw = await rpc('pinMsg', { msgId: msgId(msgId_), pin: pin !== false, duration: duration == null ? null : duration });
+      return { message: upsertMsg(raw.msg), pinned: raw.pinned, result: 'OK' };
+    },
+    async unpinMsg(msgId_) { return chat.pinMsg(msgId_, false, undefined); },
     async markIsRead(chatId) {
       requireMain();
       await rpc('read', { chat: jid(chatId) });

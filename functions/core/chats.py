@@ -1,0 +1,103 @@
+"""Chats, contacts and actions on existing messages, in our vocabulary (no Redis, no Flask).
+
+`Capability` names the optional engine capabilities behind OpenWA's non-send routes (`reference/openwa.md`
+§2.4: Sessions and chats, Messages, Contacts). The API asks a session's process for one by name; engines
+that lack it answer `ENGINE_NOT_SUPPORTED` (501). The errors below cross that boundary by code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from functions.core.errors import DomainError, NotFound
+
+
+class Capability(StrEnum):
+    """Optional engine capabilities (`Engine.capability(name, *args)`); the arguments are in the comments."""
+
+    MESSAGE_REACT = "message.react"  # message id, emoji ("" removes)
+    MESSAGE_EDIT = "message.edit"  # message id, text, mentions
+    MESSAGE_DELETE = "message.delete"  # chat id, message id, for everyone
+    MESSAGE_STAR = "message.star"  # message id, star
+    MESSAGE_PIN = "message.pin"  # message id, seconds
+    MESSAGE_UNPIN = "message.unpin"  # message id
+    MESSAGE_VOTE = "message.vote"  # message id, option texts
+    CHAT_HISTORY = "chat.history"  # chat id, count -> IncomingMessage[]
+    CHATS = "chats.list"  # offset, limit -> {total, chats: ChatSummary[]}
+    CHAT_READ = "chat.read"  # chat id
+    CHAT_UNREAD = "chat.unread"  # chat id
+    CHAT_ARCHIVE = "chat.archive"  # chat id, archive
+    CHAT_PIN = "chat.pin"  # chat id, pin
+    CHAT_MUTE = "chat.mute"  # chat id, until (epoch seconds) or None to unmute
+    CHAT_DELETE = "chat.delete"  # chat id
+    CHAT_CLEAR = "chat.clear"  # chat id
+    CHAT_TYPING = "chat.typing"  # chat id, typing | recording | paused
+    CONTACTS = "contacts.list"  # -> Contact[]
+    CONTACT = "contact.get"  # contact id -> Contact | None
+    CONTACT_CHECK = "contact.check"  # contact id -> WhatsApp id | None
+    CONTACT_PICTURE = "contact.picture"  # contact id -> URL | None
+    CONTACT_BLOCK = "contact.block"  # contact id, block
+    BLOCKED = "contacts.blocked"  # -> ids
+
+
+class ChatNotFound(NotFound):
+    code, default_message = "CHAT_NOT_FOUND", "Chat not found"
+
+
+class ContactNotFound(NotFound):
+    code, default_message = "CONTACT_NOT_FOUND", "Contact not found"
+
+
+class EngineRefused(DomainError):
+    """WhatsApp (or the engine) refused the action: not the sender, not an admin... (OpenWA's
+    EngineRefusedError, 403)."""
+
+    status, code, default_message = 403, "ENGINE_REFUSED", "WhatsApp refused this action"
+
+
+# Pin windows WhatsApp offers for a message (OpenWA's `durationSeconds`).
+PIN_DURATIONS = (86_400, 604_800, 2_592_000)
+TYPING_STATES = ("typing", "recording", "paused")
+
+_MESSAGE_KEY = re.compile(r"^(?:true|false)_(?P<chat>[^_\s]+)_(?P<id>[0-9A-Za-z]{6,64})(?:_[^_\s]+)?$")
+
+
+def is_message_key(value: str) -> bool:
+    """A serialized WhatsApp message id: `<fromMe>_<chatId>_<ID>[_<participant>]`."""
+    return bool(_MESSAGE_KEY.match(value))
+
+
+def chat_of_key(value: str) -> str | None:
+    match = _MESSAGE_KEY.match(value)
+    return match.group("chat") if match else None
+
+
+def chat_kind(chat_id: str) -> str:
+    """OpenWA's ChatKind of a chat id: individual, group, channel, status, broadcast or unknown."""
+    if chat_id == "status@broadcast":
+        return "status"
+    for suffix, kind in (
+        ("@c.us", "individual"),
+        ("@lid", "individual"),
+        ("@g.us", "group"),
+        ("@newsletter", "channel"),
+        ("@broadcast", "broadcast"),
+    ):
+        if chat_id.endswith(suffix):
+            return kind
+    return "unknown"
+
+
+def group_reactions(reactions: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """A record's `reactions` (`{senderId: {emoji, timestamp}}`) as OpenWA's MessageReaction[]:
+    `[{emoji, senders: [{senderId, emoji, timestamp}]}]`, emojis in order of first appearance."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for sender, reaction in (reactions or {}).items():
+        emoji = str((reaction or {}).get("emoji") or "")
+        if emoji:
+            entry = {"senderId": sender, "emoji": emoji, "timestamp": reaction.get("timestamp")}
+            grouped.setdefault(emoji, []).append(entry)
+    return [{"emoji": emoji, "senders": senders} for emoji, senders in grouped.items()]
