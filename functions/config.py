@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -142,12 +142,43 @@ class Settings(BaseSettings):
     media_download_timeout_ms: int = Field(30_000, ge=100, le=600_000)
     inbound_media_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, le=2 * 1024 * 1024 * 1024)
 
+    # Send pacing (OpenWA's SEND_PACING_*, off by default; `functions.core.pacing` has the rules). Schedules
+    # are daily caps by account age in days (the last entry repeats); an empty cold cap turns that rule off.
+    send_pacing_enabled: bool = False
+    send_pacing_warmup_schedule: CsvList = Field(
+        default_factory=lambda: ["20", "40", "80", "160", "320", "640", "1000"]
+    )
+    send_pacing_cold_daily_cap: CsvList = Field(
+        default_factory=lambda: ["5", "10", "20", "40", "60", "80", "100"]
+    )
+    send_pacing_breaker_threshold: int = Field(5, ge=1, le=1000)
+    send_pacing_breaker_cooldown_ms: int = Field(15 * 60_000, ge=1000, le=7 * 86_400_000)
+    # Typing simulation before text sends (applied only while SEND_PACING_ENABLED), at most this long.
+    simulate_typing: bool = True
+    simulate_typing_max_ms: int = Field(5000, ge=0, le=30_000)
+
     @field_validator(
-        "cors_origins", "trusted_proxies", "webhook_retry_schedule", "ssrf_allowed_hosts", mode="before"
+        "cors_origins",
+        "trusted_proxies",
+        "webhook_retry_schedule",
+        "ssrf_allowed_hosts",
+        "send_pacing_warmup_schedule",
+        "send_pacing_cold_daily_cap",
+        mode="before",
     )
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("send_pacing_warmup_schedule", "send_pacing_cold_daily_cap")
+    @classmethod
+    def _pacing_schedule(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not value and info.field_name == "send_pacing_warmup_schedule":
+            raise ValueError("needs at least one daily cap")
+        for item in value:
+            if not item.isdigit() or not 1 <= int(item) <= 100_000:
+                raise ValueError("each daily cap must be a whole number from 1 to 100000")
+        return value
 
     @field_validator("webhook_retry_schedule")
     @classmethod

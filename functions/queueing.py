@@ -18,6 +18,7 @@ notification only delays convergence, it never loses a command (desired state li
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,10 +27,11 @@ from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
+from redis.exceptions import WatchError
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
-from rq.utils import now, utcformat
 from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.utils import now, utcformat
 
 WEBHOOKS_QUEUE = "webhooks"
 DEFAULT_QUEUE = "default"
@@ -63,7 +65,8 @@ class SessionJob:
     REQUEST_PAIRING_CODE = "runner.jobs.request_pairing_code"
     SEND = "runner.jobs.send"
     SEND_MESSAGE = "runner.jobs.send_message"
-    MESSAGE_ACTION = "runner.jobs.message_action"
+    # Optional engine capabilities (message actions, chats, contacts, history; `functions.core.chats`).
+    ENGINE_CAPABILITY = "runner.jobs.engine_capability"
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ def enqueue_session_job(
 
 # A send job: short-lived result (the message record is the log), failures kept a day for inspection.
 SEND_JOB_OPTIONS = JobOptions(timeout=120, result_ttl=30, failure_ttl=24 * 3600)
+# Tries to move due scheduled jobs before leaving it to the next poll (another process moved them meanwhile).
+_RELEASE_ATTEMPTS = 3
 
 
 def enqueue_send(
@@ -124,8 +129,9 @@ def enqueue_send(
     send_at: datetime | None = None,
 ) -> None:
     """Queue the send of stored message `message_id` on the session's queue (written when the caller
-    executes `pipeline`, together with the record). With `send_at`, RQ's scheduler (run by the session
-    process) moves it to the queue at that time."""
+    executes `pipeline`, together with the record). With a future `send_at`, the job waits in RQ's
+    scheduled registry until the session process moves it to the queue (`release_due_jobs`); with a past
+    one it is queued now."""
     queue = session_queue(conn, session_id)
     opts = SEND_JOB_OPTIONS
     options: dict[str, Any] = {
@@ -134,17 +140,52 @@ def enqueue_send(
         "result_ttl": opts.result_ttl,
         "failure_ttl": opts.failure_ttl,
     }
-    if send_at is None:
+    if send_at is None or send_at.timestamp() <= time.time():
         queue.enqueue_many([Queue.prepare_data(SessionJob.SEND_MESSAGE, **options)], pipeline=pipeline)
         return
     job = queue.create_job(SessionJob.SEND_MESSAGE, status=JobStatus.SCHEDULED, **options)
-    queue.schedule_job(job, send_at, pipeline=pipeline)
+    # RQ scores scheduled jobs in whole seconds (truncating): round up, so a send is never early.
+    queue.schedule_job(job, datetime.fromtimestamp(math.ceil(send_at.timestamp()), UTC), pipeline=pipeline)
+
+
+def release_due_jobs(conn: Redis, session_id: str, *, limit: int = 100) -> int:
+    """Move the session's scheduled jobs that are due onto its queue, in due order; returns how many.
+
+    The session process polls this rather than running RQ's scheduler, which forks a child process from
+    the session process (a threaded process: Playwright's loop) and whose lock a SIGKILLed holder's orphaned
+    child would keep past a failover. Atomic (WATCH on the registry): two processes polling around a failover
+    move a job once, and a process dying half-way moves nothing."""
+    queue = session_queue(conn, session_id)
+    registry = ScheduledJobRegistry(queue=queue)  # type: ignore[no-untyped-call]
+    with conn.pipeline(transaction=True) as pipe:
+        for _ in range(_RELEASE_ATTEMPTS):
+            try:
+                pipe.watch(registry.key)  # type: ignore[no-untyped-call]
+                raw = pipe.zrangebyscore(registry.key, 0, time.time(), start=0, num=limit)
+                ids = [item.decode() if isinstance(item, bytes) else str(item) for item in raw]
+                if not ids:
+                    return 0
+                jobs = Job.fetch_many(ids, connection=conn)
+                pipe.multi()
+                for job_id, job in zip(ids, jobs, strict=True):
+                    pipe.zrem(registry.key, job_id)
+                    if job is not None:
+                        queue.enqueue_job(job, pipeline=pipe)
+                pipe.execute()
+                return sum(job is not None for job in jobs)
+            except WatchError:
+                continue
+    return 0
 
 
 def purge_session_queue(conn: Redis, session_id: str) -> int:
-    """Drop every job still waiting for a session (on delete); returns how many were dropped."""
+    """Drop every job still waiting for a session, due or scheduled (on delete); returns how many."""
     queue = session_queue(conn, session_id)
-    count = queue.count
+    scheduled = ScheduledJobRegistry(queue=queue)  # type: ignore[no-untyped-call]
+    later = scheduled.get_job_ids()
+    for job_id in later:
+        scheduled.remove(job_id, delete_job=True)
+    count = queue.count + len(later)
     queue.delete(delete_jobs=True)
     return count
 
@@ -191,7 +232,8 @@ def _push_and_wake(client: Redis | Pipeline, entries: list[str], timeout: int) -
     keys += [Queue.redis_queues_keys, Job.key_for(job_id)]
     # EVAL, not EVALSHA: inside a caller's pipeline a registered script costs an extra SCRIPT EXISTS round
     # trip, and Redis caches the compiled script by its body anyway.
-    client.eval(_PUSH_AND_WAKE, len(keys), *keys, WEBHOOK_WAKE_TTL_MS, job_id, len(entries), *entries, *fields)
+    args = [WEBHOOK_WAKE_TTL_MS, job_id, len(entries), *entries, *fields]
+    client.eval(_PUSH_AND_WAKE, len(keys), *keys, *args)
 
 
 def wake_webhook_drain(client: Redis | Pipeline, *, timeout: int) -> None:
@@ -201,6 +243,17 @@ def wake_webhook_drain(client: Redis | Pipeline, *, timeout: int) -> None:
 
 def ready_entry(delivery_id: str, attempt: int) -> str:
     return f"{delivery_id}:{attempt}"
+
+
+def wait_webhook_ready(conn: Redis, timeout: float) -> bool:
+    """Block until the ready list holds an entry (True) or `timeout` seconds pass (False).
+
+    Taking nothing: the entry is rotated within the list (BLMOVE onto itself), so a worker dying here loses
+    nothing; the caller then claims atomically. Rotating can reorder entries that arrived together, which
+    is fine: per-webhook ordering is not promised (receivers dedupe on the idempotency key)."""
+    # Redis takes fractional seconds here (redis-py's annotation says int); never 0, which blocks forever.
+    seconds: Any = round(max(timeout, 0.01), 3)
+    return conn.blmove(WEBHOOKS_READY_KEY, WEBHOOKS_READY_KEY, seconds, "LEFT", "RIGHT") is not None
 
 
 def enqueue_webhook_delivery(
@@ -217,7 +270,8 @@ def enqueue_webhook_delivery(
     With `pipeline`, nothing is sent until the caller executes it, so the entry and the delivery record it
     points to are written together."""
     if delay <= 0:
-        _push_and_wake(pipeline if pipeline is not None else conn, [ready_entry(delivery_id, attempt)], timeout)
+        client = pipeline if pipeline is not None else conn
+        _push_and_wake(client, [ready_entry(delivery_id, attempt)], timeout)
         return
     queue = webhooks_queue(conn)
     job = queue.create_job(

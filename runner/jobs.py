@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functions.core.errors import DomainError
+from runner.engines.base import EngineError
+
 if TYPE_CHECKING:
     from runner.session_process import SessionRuntime
 
@@ -50,8 +53,10 @@ def request_pairing_code(session_id: str, phone_number: str) -> dict[str, Any]:
 
 
 def send(session_id: str, chat_id: str, text: str, message_id: str | None = None) -> dict[str, Any]:
-    """Send a text; with `message_id`, an already-sent message with that id is not sent again."""
+    """Send a text; with `message_id`, an already-sent message with that id is not sent again. A job taken
+    while the page is still starting (a new holder right after a failover) waits for it first."""
     runtime = current(session_id)
+    runtime.outbox.settled_status()
     sent = runtime.run(runtime.engine.send_text(chat_id, text, message_id), BROWSER_TIMEOUT)
     return {"id": sent.id, "ack": sent.ack}
 
@@ -59,3 +64,21 @@ def send(session_id: str, chat_id: str, text: str, message_id: str | None = None
 def send_message(session_id: str, message_id: str) -> dict[str, Any]:
     """Send stored message `message_id` (from `POST .../messages/send-*`); idempotent by message id."""
     return current(session_id).outbox.send(message_id)
+
+
+def engine_capability(session_id: str, name: str, args: list[Any]) -> dict[str, Any]:
+    """Run optional engine capability `name` (`functions.core.chats.Capability`) with `args`.
+
+    Returns `{"value": ...}`, or `{"error": {status, code, message, details}}` for what the API relays as
+    its own answer: a domain error (unknown message 404, not supported 501, refused 403...) or an engine
+    failure (502). A job that raises would reach the caller only as "the runner failed".
+    """
+    runtime = current(session_id)
+    try:
+        value = runtime.run(runtime.engine.capability(name, *args), BROWSER_TIMEOUT)
+    except DomainError as exc:
+        error = {"status": exc.status, "code": exc.code, "message": exc.message, "details": exc.details}
+        return {"error": error}
+    except EngineError as exc:
+        return {"error": {"status": 502, "code": "RUNNER_COMMAND_FAILED", "message": str(exc), "details": {}}}
+    return {"value": value}

@@ -5,27 +5,45 @@ a record that is no longer `pending` is skipped, and the engine does not re-send
 already has, so a job re-run after a crash or a failover sends at most once. A send that WhatsApp (or
 the browser) refuses ends the message `failed` with the reason, and `message.failed` is published — the job
 itself finishes, since retrying a refusal blindly is what gets numbers banned.
+
+Before a send, send pacing (`runner.pacing`) may refuse it (the message ends `failed` with error code
+SEND_PACING_LIMITED) or show "typing…" first; a message of a cancelled or stopped bulk batch is skipped
+(failed with BATCH_CANCELLED / BATCH_STOPPED), and a failure stops a batch sent with `stopOnError`.
+
+Order: a send that finds the session not ready is held (`release_held` queues the held ones again once it
+is), but one taken while the engine is still starting waits for it instead: after a failover the new holder
+takes the queue's oldest sends at once, and holding them would put them behind sends accepted later.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
 
+from functions.core.batches import BATCH_CANCELLED, BATCH_STOPPED, BatchStatus
+from functions.core.clock import iso, utcnow
 from functions.core.enums import SessionStatus
 from functions.core.messages import MEDIA_KINDS, STATUS_RANK, MessageStatus, status_for_ack
+from functions.core.pacing import Refusal
 from functions.queueing import enqueue_send
+from functions.state.batches import BatchRepository
 from functions.state.messages import MessageRepository
 from functions.storage import BlobStorage
 from runner.counters import MessageCounters
-from runner.engines.base import Engine, EngineError
+from runner.engines.base import Engine, EngineError, SentMessage
+from runner.pacing import Admitted, Pacer
 
 log = logging.getLogger(__name__)
 Run = Callable[[Coroutine[Any, Any, Any], float], Any]
+# The engine has not said yet whether the session is ready (None: nothing reported since the process began).
+_STARTING = frozenset({None, SessionStatus.INITIALIZING, SessionStatus.AUTHENTICATING})
+SETTLE_POLL_SECONDS = 0.02
 
 
 def sent_event(record: dict[str, Any], message_id: str) -> dict[str, Any]:
@@ -62,11 +80,14 @@ class Outbox:
         publish: Callable[[str, dict[str, Any]], None],
         timeout: float,
         counters: MessageCounters | None = None,
+        pacer: Pacer | None = None,
+        batches: BatchRepository | None = None,
     ) -> None:
         self._conn, self._session_id, self._repo, self._storage = conn, session_id, repo, storage
         self._engine, self._run, self._status, self._publish = engine, run, status, publish
         self._timeout = timeout
         self._counters = counters
+        self._pacer, self._batches = pacer, batches
 
     def send(self, message_id: str) -> dict[str, Any]:
         """Send stored message `message_id` unless it is no longer pending. Returns what happened."""
@@ -75,16 +96,35 @@ class Outbox:
             return {"skipped": "no such message (expired or deleted)"}
         if record["status"] != MessageStatus.PENDING.value:
             return {"skipped": f"already {record['status']}"}
-        if self._status() is not SessionStatus.READY:
+        if (ended := self._batch_ended(record, message_id)) is not None:
+            return {"skipped": f"its batch is {ended}"}
+        if self.settled_status() is not SessionStatus.READY:
             self._repo.hold(self._session_id, message_id)
             return {"held": True}
+        admitted = self._pacer.admit(record) if self._pacer is not None else Admitted()
+        if isinstance(admitted, Refusal):
+            return self._failed(record, message_id, admitted.as_error())
+        if self._pacer is not None:
+            self._pacer.simulate_typing(record)
         try:
             content = self._engine_content(record)
             sent = self._run(self._engine.send_message(record["chatId"], content, message_id), self._timeout)
         except EngineError as exc:
-            return self._failed(record, message_id, str(exc))
+            if self._pacer is not None:
+                self._pacer.failed()
+            return self._failed(record, message_id, {"code": "SEND_FAILED", "message": str(exc)})
+        return self._sent(record, message_id, sent, admitted)
+
+    def _sent(
+        self, record: dict[str, Any], message_id: str, sent: SentMessage, admitted: Admitted
+    ) -> dict[str, Any]:
         status = max(MessageStatus.SENT, status_for_ack(sent.ack), key=STATUS_RANK.__getitem__)
-        advanced = self._repo.advance(self._session_id, message_id, status, ack=max(sent.ack, 1))
+        now = iso(utcnow())
+        advanced = self._repo.advance(
+            self._session_id, message_id, status, ack=max(sent.ack, 1), sentAt=now, updatedAt=now
+        )
+        if advanced == 0 and not sent.existed:  # an ack got there first: the send time is still ours
+            self._repo.update(self._session_id, message_id, sentAt=now, updatedAt=now)
         # Announced once: by the run that sent it (an ack may already have moved the record past `sent`),
         # or by a re-run that finds it sent but never recorded (the first run died in between).
         if not sent.existed or advanced == 1:
@@ -92,7 +132,31 @@ class Outbox:
             self._publish("message.sent", sent_event(record, message_id))
             if self._counters is not None:
                 self._counters.sent(record)
+            if self._pacer is not None:
+                self._pacer.sent(record, admitted)
         return {"id": message_id, "ack": sent.ack}
+
+    def _batch_ended(self, record: dict[str, Any], message_id: str) -> str | None:
+        """The status of the cancelled or stopped batch this message belongs to (failing the message), or
+        None to go on: a job that comes up after its batch ended never sends."""
+        batch_id = record.get("batchId")
+        if not batch_id or self._batches is None:
+            return None
+        status, _ = self._batches.control(self._session_id, str(batch_id))
+        if status not in (BatchStatus.CANCELLED, BatchStatus.FAILED):
+            return None
+        code = BATCH_CANCELLED if status == BatchStatus.CANCELLED else BATCH_STOPPED
+        self._batches.skip(self._session_id, message_id, code)
+        return status
+
+    def settled_status(self) -> SessionStatus | None:
+        """The session's status once the engine is past starting up. A job taken while the page is still
+        loading or authenticating (a new holder right after a failover) waits for it, up to the send
+        timeout: holding the message instead would queue it again behind sends accepted after it."""
+        deadline = time.monotonic() + self._timeout
+        while (status := self._status()) in _STARTING and time.monotonic() < deadline:
+            time.sleep(SETTLE_POLL_SECONDS)
+        return status
 
     def _engine_content(self, record: dict[str, Any]) -> dict[str, Any]:
         """The stored content, with media bytes loaded from storage for the page."""
@@ -103,22 +167,26 @@ class Outbox:
             content["media"] = media
         return content
 
-    def _failed(self, record: dict[str, Any], message_id: str, reason: str) -> dict[str, Any]:
-        error = {"code": "SEND_FAILED", "message": reason}
-        if self._repo.advance(self._session_id, message_id, MessageStatus.FAILED, ack=-1, error=error) == 1:
+    def _failed(self, record: dict[str, Any], message_id: str, error: dict[str, Any]) -> dict[str, Any]:
+        """End the message `failed` with `error` (`{code, message...}`), announce it, and stop its batch if
+        that batch stops at a failure."""
+        now = iso(utcnow())
+        failed = MessageStatus.FAILED
+        if self._repo.advance(self._session_id, message_id, failed, ack=-1, error=error, updatedAt=now) == 1:
             data = {**sent_event(record, message_id), "status": "failed", "ack": -1, "error": error}
             self._publish("message.failed", data)
             if self._counters is not None:
                 self._counters.failed()
-        log.warning("session %s: message %s failed: %s", self._session_id, message_id, reason)
-        return {"id": message_id, "failed": reason}
+        log.warning("session %s: message %s failed: %s", self._session_id, message_id, error["message"])
+        batch_id = record.get("batchId")
+        if batch_id and self._batches is not None and self._batches.control(self._session_id, batch_id)[1]:
+            self._batches.stop(self._session_id, str(batch_id), BatchStatus.FAILED, BATCH_STOPPED)
+        return {"id": message_id, "failed": error["message"]}
 
     def release_held(self) -> int:
         """Queue every held send, oldest first (the session is ready). Returns how many."""
-        held = self._repo.take_held(self._session_id)
-        if held:
-            with self._conn.pipeline(transaction=True) as pipe:
-                for message_id in held:
-                    enqueue_send(self._conn, self._session_id, message_id, pipeline=pipe)
-                pipe.execute()
-        return len(held)
+
+        def enqueue(message_id: str, pipe: Pipeline) -> None:
+            enqueue_send(self._conn, self._session_id, message_id, pipeline=pipe)
+
+        return self._repo.release_held(self._session_id, enqueue)

@@ -115,12 +115,16 @@ class Reporter:
             await self.save_snapshot()
 
     async def save_snapshot(self) -> None:
-        """Store the engine's current credentials (only while ready and still the lease holder)."""
+        """Store the engine's current credentials with the session's mirror (only while ready, still the
+        lease holder, and the session still exists: a deleted session's storage must stay empty)."""
         if self.closing or self.status is not SessionStatus.READY or self.snapshot is None:
             return
         state = await self.snapshot()
         if await asyncio.to_thread(self._leases.holds, self._lease):
-            manifest = await asyncio.to_thread(self._auth.save, self.session_id, state)
+            session = await asyncio.to_thread(self.session)
+            if session is None:
+                return
+            manifest = await asyncio.to_thread(self._auth.save, self.session_id, state, session=session)
             log.info("auth snapshot stored: %s (%d bytes)", manifest.state_key, manifest.size)
 
     def fail(self, reason: str) -> None:

@@ -6,9 +6,11 @@ thread's RQ `SimpleWorker` sits idle on queue `session:<id>` (DESIGN §1.4: Play
 while the loop runs; RQ's signal handling and job timeouts need the main thread). Jobs (`runner.jobs`) hand
 their browser work to the loop with `run_coroutine_threadsafe(...).result(timeout)`.
 
-Exit: SIGTERM (from the supervisor, or to itself when the lease is lost, the device logged out or init
-failed) stops the worker after its current job; then a final auth snapshot is stored and the browser
-closed. Exit code 0 always means "stopped on purpose"; anything else is a crash the supervisor restarts.
+Exit: SIGTERM (from the supervisor, or PDEATHSIG when the supervisor dies) or `request_stop` (lease lost,
+device logged out, init failed) sets the stop flag: the worker finishes its current job, takes no other
+(one it is handed meanwhile goes back to the front of the queue, see `runner.session_worker`), then a final
+auth snapshot is stored and the browser closed. Exit code 0 always means "stopped on purpose"; anything
+else is a crash the supervisor restarts.
 """
 
 from __future__ import annotations
@@ -27,32 +29,40 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from redis import Redis
-from rq import Queue, SimpleWorker
-from rq.intermediate_queue import IntermediateQueue
-from rq.registry import StartedJobRegistry
 
 from functions.config import Settings, get_settings
 from functions.core.enums import SessionStatus
 from functions.core.models import SessionConfig
+from functions.core.pacing import PacingPolicy
 from functions.crypto.envelope import envelope_from_settings
-from functions.queueing import session_queue
+from functions.queueing import release_due_jobs, session_queue
+from functions.state.batches import BatchRepository
 from functions.state.connection import redis_from_settings
 from functions.state.keys import Keys
+from functions.state.messages import MessageRepository
+from functions.state.pacing import PacingState
 from functions.state.sessions import SessionRepository
 from functions.storage import build_storage
 from runner import jobs
 from runner.auth_store import AuthStore
 from runner.children import SUPERVISOR_PID_ENV
+from runner.counters import MessageCounters
 from runner.engines.base import Engine, EngineError
 from runner.engines.registry import create_engine
+from runner.inbox import Inbox
 from runner.leases import Lease, LeaseStore
+from runner.outbox import Outbox
+from runner.pacing import Pacer
 from runner.reconnect import ReconnectPolicy
 from runner.reporter import Reporter
+from runner.session_worker import SessionWorker, recover_orphaned_jobs, unblock_when_stopping
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+HELD_POLL_SECONDS = 1.0
+SCHEDULED_POLL_SECONDS = 0.25
 
 
 class SessionRuntime:
@@ -63,7 +73,8 @@ class SessionRuntime:
         self.conn = redis_from_settings(settings)
         keys = Keys(settings.redis_prefix)
         self.leases = LeaseStore(self.conn, keys, settings.session_lease_ttl)
-        self.auth = AuthStore(build_storage(settings), envelope_from_settings(settings))
+        self.storage = build_storage(settings)
+        self.auth = AuthStore(self.storage, envelope_from_settings(settings))
         self.reporter = Reporter(
             self.conn,
             settings,
@@ -75,6 +86,42 @@ class SessionRuntime:
         )
         self.engine: Engine = create_engine(settings, self.reporter)
         self.reporter.snapshot = self.engine.snapshot
+        self.messages = MessageRepository(
+            self.conn, keys, retention_seconds=settings.message_retention_days * 86_400
+        )
+        counters = MessageCounters(self.conn, keys)
+        self.reporter.inbox = Inbox(
+            self.session_id,
+            self.messages,
+            self.storage,
+            self.engine,
+            max_media_bytes=settings.inbound_media_max_bytes,
+            on_recorded=counters.recorded,
+            on_failed=counters.failed,
+        )
+        self.outbox = Outbox(
+            self.conn,
+            self.session_id,
+            self.messages,
+            self.storage,
+            engine=self.engine,
+            run=self.run,
+            status=lambda: self.reporter.status,
+            publish=self.reporter.publish,
+            timeout=jobs.BROWSER_TIMEOUT,
+            counters=counters,
+            pacer=Pacer(
+                PacingState(self.conn, keys),
+                PacingPolicy.from_settings(settings),
+                self.session_id,
+                phone=lambda: getattr(self.reporter.session(), "phone", None),
+                engine=self.engine,
+                run=self.run,
+            ),
+            batches=BatchRepository(
+                self.conn, keys, self.messages, retention_seconds=settings.message_retention_days * 86_400
+            ),
+        )
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="engine-loop", daemon=True)
         self._stopping = threading.Event()
@@ -94,11 +141,10 @@ class SessionRuntime:
             raise EngineError(f"the browser did not answer within {timeout:.0f} s") from None
 
     def request_stop(self, reason: str) -> None:
-        """Stop the process soon (from any thread): RQ's SIGTERM handling ends the worker loop."""
+        """Stop the process soon (from any thread): the worker takes no new job and its dequeue is woken."""
         if not self._stopping.is_set():
             log.info("session %s stopping: %s", self.session_id, reason)
             self._stopping.set()
-            os.kill(os.getpid(), signal.SIGTERM)
 
     def serve(self) -> int:
         """Start the engine, consume the queue until asked to stop, then shut down. Returns the exit code."""
@@ -107,8 +153,7 @@ class SessionRuntime:
         if self._start_engine():
             self.run(self._start_background_tasks(), 10)
             if not self._stopping.is_set():
-                with contextlib.suppress(SystemExit):  # RQ's cold shutdown (a second SIGTERM)
-                    self._work()
+                self._work()
         self._shutdown()
         return 0
 
@@ -124,7 +169,14 @@ class SessionRuntime:
         return True
 
     async def _start_background_tasks(self) -> None:
-        coroutines = (self._snapshot_loop(), self._lease_watch(), self._init_deadline(), self._reconnects())
+        coroutines = (
+            self._snapshot_loop(),
+            self._lease_watch(),
+            self._init_deadline(),
+            self._reconnects(),
+            self._release_held(),
+            self._release_scheduled(),
+        )
         self._tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
 
     async def _snapshot_loop(self) -> None:
@@ -133,14 +185,31 @@ class SessionRuntime:
             with contextlib.suppress(Exception):
                 await self.reporter.save_snapshot()
 
+    async def _release_held(self) -> None:
+        """Sends held for readiness (`"queue": true`, or a job that found the session down) go to the queue
+        once the session is ready; polled, so a hold that raced the status change waits a second at most."""
+        while True:
+            await asyncio.sleep(HELD_POLL_SECONDS)
+            if self.reporter.status is SessionStatus.READY and not self._stopping.is_set():
+                with contextlib.suppress(Exception):
+                    count = await asyncio.to_thread(self.outbox.release_held)
+                    if count:
+                        log.info("session %s: released %d held messages", self.session_id, count)
+
+    async def _release_scheduled(self) -> None:
+        """Scheduled sends (`sendAt`, bulk batches) go to the queue when due; RQ's own scheduler is not used,
+        see `release_due_jobs`. A send due while the session is not ready is then held until it is."""
+        while True:
+            await asyncio.sleep(SCHEDULED_POLL_SECONDS)
+            if not self._stopping.is_set():
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(release_due_jobs, self.conn, self.session_id)
+
     async def _lease_watch(self) -> None:
         # Second line of defence behind the supervisor: a process whose lease is gone stops by itself.
         while True:
             await asyncio.sleep(self.settings.session_lease_ttl / 3)
-            if self._stopping.is_set():
-                # A SIGTERM that landed before RQ installed its handlers: repeat it (RQ: warm, then cold).
-                os.kill(os.getpid(), signal.SIGTERM)
-            elif not await asyncio.to_thread(self.leases.holds, self.lease):
+            if not self._stopping.is_set() and not await asyncio.to_thread(self.leases.holds, self.lease):
                 self.request_stop("lease lost")
 
     async def _reconnects(self) -> None:
@@ -181,14 +250,33 @@ class SessionRuntime:
 
     def _work(self) -> None:
         queue = session_queue(self.conn, self.session_id)
-        recover_orphaned_jobs(queue)
+        if recovered := recover_orphaned_jobs(queue):
+            log.info("session %s: %d job(s) of a dead holder queued again", self.session_id, recovered)
         name = f"session-{self.session_id}-{self.lease.generation}"
-        # Its own connection without a read timeout: RQ blocks in BLPOP for worker_ttl - 15 s, which the
+        # Its own connection without a read timeout: RQ blocks in BLMOVE for worker_ttl - 15 s, which the
         # shared client's 5 s socket timeout would turn into "cannot connect" errors and retry backoffs.
-        blocking = Redis.from_url(self.settings.redis_url, socket_connect_timeout=3, health_check_interval=30)
-        worker = SimpleWorker([queue], connection=blocking, name=name, worker_ttl=60)
+        # Named, so that a stop can find the blocked dequeue and wake it (`unblock_when_stopping`); were
+        # that refused, the 25 s dequeue still ends within the supervisor's 30 s grace for a stop.
+        blocking = Redis.from_url(
+            self.settings.redis_url, socket_connect_timeout=3, health_check_interval=30, client_name=name
+        )
+        worker = SessionWorker(
+            [session_queue(blocking, self.session_id)],
+            stopping=self._stopping,
+            may_run=lambda: _supervised() and self.leases.holds(self.lease),
+            connection=blocking,
+            name=name,
+            worker_ttl=40,
+        )
+        done = threading.Event()
+        waker = (self.conn, name, self._stopping, done)
+        threading.Thread(target=unblock_when_stopping, args=waker, name="dequeue-waker", daemon=True).start()
         log.info("session %s consuming %s", self.session_id, queue.name)
-        worker.work(logging_level="WARNING", with_scheduler=False)
+        try:
+            # Scheduled jobs are moved by `_release_scheduled`, not by RQ's forked scheduler process.
+            worker.work(logging_level="WARNING", with_scheduler=False)
+        finally:
+            done.set()
 
     def _shutdown(self) -> None:
         with contextlib.suppress(Exception):
@@ -198,23 +286,10 @@ class SessionRuntime:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-def recover_orphaned_jobs(queue: Queue) -> None:
-    """Settle the jobs a dead holder of this session left behind, before consuming the queue.
-
-    Only the lease holder consumes a session queue, and this process holds a fresh lease, so:
-    - a job still "started" belongs to a dead process: settle it now (retried if it has retries left, else
-      failed) instead of after RQ's ~90 s heartbeat expiry;
-    - a job in RQ's intermediate list was popped by a process that died (or was stopped) before starting
-      it: it never ran, so it goes back to the front of the queue (RQ itself would only fail it after a
-      minute). Session jobs are idempotent (sends check their message id), so a rare double is harmless.
-    """
-    started = StartedJobRegistry(queue=queue)
-    started.cleanup(timestamp=time.time() + 10**7)
-    intermediate = IntermediateQueue(queue.key, connection=queue.connection)
-    for job_id in intermediate.get_job_ids():
-        if job_id not in started:
-            intermediate.remove(job_id)
-            queue.push_job_id(job_id, at_front=True)
+def _supervised() -> bool:
+    """False once the supervisor that started this process has died: the process was re-parented."""
+    supervisor = os.environ.get(SUPERVISOR_PID_ENV)
+    return not supervisor or os.getppid() == int(supervisor)
 
 
 def _die_with_supervisor() -> None:

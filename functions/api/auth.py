@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 
 from flask import g, request
 
+from functions.api.audit import audit_auth_failure
 from functions.api.client_ip import client_ip
 from functions.api.wiring import services
 from functions.core.enums import Role
@@ -53,14 +54,25 @@ def authorize(principal: Principal, role: Role, *, unscoped: bool, session_id: s
         raise Forbidden("A session-scoped API key cannot use this route", details={"requiresUnscoped": True})
 
 
+def require(role: Role, *, unscoped: bool = False, session_id: str | None = None) -> Principal:
+    """What `@requires` checks, for a view whose rule depends on settings. A refusal (401/403) is counted
+    and audited (sampled, `functions.api.audit.audit_auth_failure`) on its way out."""
+    try:
+        principal = current_principal()
+        authorize(principal, role, unscoped=unscoped, session_id=session_id)
+    except (Unauthenticated, Forbidden) as exc:
+        audit_auth_failure(exc, presented_key())
+        raise
+    return principal
+
+
 def requires(role: Role, *, unscoped: bool = False) -> Callable[[F], F]:
     """Decorate a view method: authenticate, then check scope, role and (optionally) unscoped-ness."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = current_principal()
-            authorize(principal, role, unscoped=unscoped, session_id=kwargs.get("session_id"))
+            require(role, unscoped=unscoped, session_id=kwargs.get("session_id"))
             return view(*args, **kwargs)
 
         wrapper._openwa_auth = (role, unscoped)  # type: ignore[attr-defined]

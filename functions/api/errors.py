@@ -17,7 +17,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from functions.core.clock import iso, utcnow
-from functions.core.errors import DomainError
+from functions.core.errors import DomainError, TooManyRequests
 from functions.log import get_logger
 
 log = get_logger(__name__)
@@ -90,6 +90,13 @@ def _field_errors(messages: dict[str, Any]) -> dict[str, Any]:
 def handle_domain_error(error: DomainError) -> Response:
     if error.status >= 500:
         log.warning("domain_error", code=error.code, message=error.message, details=error.details)
+    if isinstance(error, TooManyRequests):
+        wait = error.retry_after_seconds
+        response = error_response(
+            error.status, error.message, error.code, error.details, retryAfterSeconds=wait
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     return error_response(error.status, error.message, error.code, error.details)
 
 

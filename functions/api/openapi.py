@@ -8,11 +8,15 @@ per-status components flask-smorest registers (`UNAUTHORIZED`, `FORBIDDEN`, ...)
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from http import HTTPStatus
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
+from flask import request
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.utils import deepupdate
+from marshmallow import Schema
 from webargs.flaskparser import FlaskParser
 
 from functions.schemas.errors import ErrorSchema
@@ -27,8 +31,45 @@ def response_name(status: int) -> str:
     return HTTPStatus(status).name
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Per query schema: what an empty query string loads to, or None when that is not a constant.
+        self._empty_queries: dict[int, tuple[Schema, dict[str, Any] | None]] = {}
+
+    def parse(self, argmap: Any, req: Any = None, *, location: str | None = None, **kwargs: Any) -> Any:
+        """webargs' parse, except that a request with no query string gets the copy of what it loaded to
+        the first time (the defaults): the list routes are mostly called without parameters, and loading
+        nothing through marshmallow costs ~40 us a request. Only for a schema whose empty load cannot vary:
+        no hooks, no callable defaults, and a flat result of immutable values (see `_constant_load`)."""
+        if location != "query" or kwargs.get("validate"):
+            return super().parse(argmap, req, location=location, **kwargs)
+        known = self._empty_queries.get(id(argmap))
+        empty = not (req if req is not None else request).query_string
+        if known is not None and known[1] is not None and empty:
+            return dict(known[1])
+        loaded = super().parse(argmap, req, location=location, **kwargs)  # raises if it cannot be empty
+        if not empty or not isinstance(argmap, Schema):
+            return loaded
+        if known is None:  # the schema is kept with its entry, so its id is never reused
+            constant = dict(loaded) if _constant_load(argmap, loaded) else None
+            self._empty_queries[id(argmap)] = (argmap, constant)
+        return loaded
+
+
+def _constant_load(schema: Schema, loaded: Any) -> bool:
+    """Whether loading `{}` into `schema` always gives `loaded`: no hook may compute or check anything, no
+    default is computed on each load, and the result holds only immutable values."""
+    if any(schema._hooks.values()):
+        return False
+    if any(callable(field.load_default) for field in schema.fields.values()):
+        return False
+    return isinstance(loaded, dict) and all(isinstance(value, _SCALARS) for value in loaded.values())
 
 
 class Blueprint(SmorestBlueprint):
@@ -44,9 +85,19 @@ class Blueprint(SmorestBlueprint):
         every = sorted(common | set(statuses))
 
         def decorator(view: F) -> F:
+            # Writes the same `_apidoc` entries as `alt_response(status, response=name)` and
+            # `doc(security=...)` would, without their wrappers: each of those is a pass-through function
+            # that only carries documentation, yet costs a call and an `ensure_sync` check on every request
+            # (six to nine per route). The entries are added to a copy, in the same order, so the OpenAPI
+            # document is unchanged.
+            apidoc = deepcopy(getattr(view, "_apidoc", {}))
+            responses = apidoc.setdefault("response", {}).setdefault("responses", {})
             for status in every:
-                view = self.alt_response(status, response=response_name(status))(view)
-            return cast(F, self.doc(security=SECURITY if auth else [])(view))
+                responses.setdefault(status, []).append(response_name(status))
+            manual = deepcopy(apidoc.get("manual_doc", {}))
+            apidoc["manual_doc"] = deepupdate(manual, {"security": SECURITY if auth else []})
+            view._apidoc = apidoc  # type: ignore[attr-defined]
+            return view
 
         return decorator
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from functions.api.json_provider import json_body
 from functions.core.clock import iso
 from functions.core.models import ApiKey, Session
 from functions.services.sessions import SessionView
@@ -12,6 +13,13 @@ from functions.services.sessions import SessionView
 
 def session_to_wire(view: SessionView) -> dict[str, Any]:
     return {**_session_fields(view.session), "engineLoaded": view.engine_loaded}
+
+
+@lru_cache(maxsize=64)
+def sessions_body(views: tuple[SessionView, ...]) -> bytes:
+    """The JSON body of a session list, memoised on its views: the service returns the same tuple for an
+    unchanged page, so the hottest read serialises nothing (the views, and so the body, are immutable)."""
+    return json_body([session_to_wire(view) for view in views])
 
 
 @lru_cache(maxsize=4096)

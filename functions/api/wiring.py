@@ -11,12 +11,18 @@ from redis import Redis
 from functions.config import Settings
 from functions.crypto.envelope import Envelope, envelope_from_settings
 from functions.services.api_keys import ApiKeyService
+from functions.services.bulk import BulkService
+from functions.services.chats import ChatService
+from functions.services.contacts import ContactService
+from functions.services.message_actions import MessageActionService
 from functions.services.messages import MessageService
 from functions.services.runner_commands import RunnerCommands
+from functions.services.session_engine import SessionEngine
 from functions.services.sessions import SessionService
 from functions.services.webhooks import WebhookService
 from functions.state.api_keys import ApiKeyRepository
 from functions.state.audit import AuditLog
+from functions.state.batches import BatchRepository
 from functions.state.connection import redis_from_settings
 from functions.state.deliveries import DeliveryRepository
 from functions.state.keys import Keys
@@ -24,6 +30,7 @@ from functions.state.messages import MessageRepository
 from functions.state.sessions import SessionRepository
 from functions.state.webhooks import WebhookRepository
 from functions.storage import BlobStorage, build_storage
+from functions.storage.manifests import Manifest, mirror_of, write_manifest
 from functions.webhooks.delivery import DeliveryContext
 from functions.webhooks.sender import Sender
 
@@ -58,6 +65,9 @@ class Services:
             self.runner_commands,
             delete_blobs=lambda prefix: self.storage.delete_prefix(prefix),
             encrypt_secret=lambda text, context: self.envelope.encrypt_text(text, context=context.encode()),
+            mirror=lambda session: write_manifest(
+                self.storage, session.id, Manifest(session=mirror_of(session))
+            ),
         )
 
         self.message_repo = MessageRepository(
@@ -65,6 +75,15 @@ class Services:
         )
         self.messages = MessageService(
             self.settings, self.redis, self.keys, self.session_repo, self.message_repo, lambda: self.storage
+        )
+        self.batches = BatchRepository(
+            self.redis,
+            self.keys,
+            self.message_repo,
+            retention_seconds=self.settings.message_retention_days * 86_400,
+        )
+        self.bulk = BulkService(
+            self.redis, self.keys, self.session_repo, self.messages, self.message_repo, self.batches
         )
 
         self.deliveries = DeliveryRepository(self.redis, self.keys)
@@ -95,6 +114,22 @@ class Services:
     @cached_property
     def envelope(self) -> Envelope:
         return envelope_from_settings(self.settings)
+
+    @cached_property
+    def session_engine(self) -> SessionEngine:
+        return SessionEngine(self.session_repo, self.runner_commands)
+
+    @cached_property
+    def message_actions(self) -> MessageActionService:
+        return MessageActionService(self.session_engine, self.message_repo)
+
+    @cached_property
+    def chats(self) -> ChatService:
+        return ChatService(self.session_engine, self.message_repo)
+
+    @cached_property
+    def contacts(self) -> ContactService:
+        return ContactService(self.session_engine)
 
 
 def services() -> Services:

@@ -131,6 +131,7 @@ def _start_everything(
     _wait_ready(_base_url(settings) + READY_PATH, supervisor, options.ready_timeout)
     base = _base_url(settings)
     console.say(f"openwa: API      {base}  (docs: {base}{DOCS_PATH})")
+    console.say(f"openwa: dashboard {base}/  (paste the admin key there)")
     if admin.key:
         console.say(f"openwa: admin key (shown once; also saved in {admin.key_file}): {admin.key}")
     else:

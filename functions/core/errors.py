@@ -42,6 +42,18 @@ class Conflict(DomainError):
     status, code, default_message = 409, "CONFLICT", "Conflict"
 
 
+class TooManyRequests(DomainError):
+    """429 with how long to wait: the edge adds `retryAfterSeconds` to the body and a Retry-After header."""
+
+    status, code, default_message = 429, "TOO_MANY_REQUESTS", "Too many requests"
+
+    def __init__(
+        self, message: str | None = None, *, retry_after_seconds: int, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class ServiceUnavailable(DomainError):
     status, code, default_message = 503, "SERVICE_UNAVAILABLE", "A dependency is unavailable"
 

@@ -165,6 +165,10 @@ class MessageRecordSchema(Schema):
     metadata = fields.Dict(allow_none=True)
     error = fields.Dict(allow_none=True)
     batchId = fields.String(allow_none=True)
+    starred = fields.Boolean()
+    pinnedUntil = fields.Integer(allow_none=True, metadata={"description": "Epoch seconds; null = unpinned"})
+    editedAt = fields.String()
+    revokedAt = fields.String()
     createdAt = fields.String(required=True)
     updatedAt = fields.String()
 

@@ -21,10 +21,13 @@ from functions.core.clock import utcnow
 from functions.core.enums import Role
 from functions.core.errors import Conflict, NotFound, Unauthenticated
 from functions.core.models import ApiKey
+from functions.services.key_cache import KeyCache
 from functions.state.api_keys import ApiKeyRepository
 
 KEY_PREFIX = "owa_k1_"
 _USAGE_FLUSH_SECONDS = 30.0
+# How long a found key may be served from memory at most (`KeyCache`: changes clear it at once).
+KEY_CACHE_SECONDS = 5.0
 
 
 class LastAdminKey(Conflict):
@@ -83,10 +86,15 @@ class _UsageTracker:
 class ApiKeyService:
     """Key lifecycle and authentication."""
 
-    def __init__(self, repo: ApiKeyRepository, *, pepper: str | None) -> None:
+    def __init__(
+        self, repo: ApiKeyRepository, *, pepper: str | None, cache_seconds: float = KEY_CACHE_SECONDS
+    ) -> None:
         self._repo = repo
         self._pepper = pepper
         self._usage = _UsageTracker(repo)
+        self._cache = KeyCache(repo.subscribe_to_changes, ttl=cache_seconds) if cache_seconds > 0 else None
+        if self._cache is not None:
+            repo.watch_changes_here(self._cache)
 
     def create(
         self,
@@ -169,7 +177,7 @@ class ApiKeyService:
         """Resolve a presented key; Unauthenticated if missing, unknown, revoked, expired or IP-refused."""
         if not plaintext:
             raise Unauthenticated("API key required")
-        key = self._repo.find_by_hash(hash_key(plaintext, self._pepper))
+        key = self._find(hash_key(plaintext, self._pepper))
         if key is None:
             raise Unauthenticated("Invalid API key")
         if not key.is_active:
@@ -180,6 +188,16 @@ class ApiKeyService:
             raise Unauthenticated("API key is not allowed from this IP address")
         self._usage.hit(key.id)
         return Principal(key)
+
+    def _find(self, key_hash: str) -> ApiKey | None:
+        if self._cache is None:
+            return self._repo.find_by_hash(key_hash)
+        key, generation = self._cache.get(key_hash)
+        if key is None:
+            key = self._repo.find_by_hash(key_hash)
+            if key is not None:
+                self._cache.put(key_hash, key, generation)
+        return key
 
     def has_keys(self) -> bool:
         return not self._repo.is_empty()

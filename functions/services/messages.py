@@ -7,7 +7,8 @@ an unreferenced blob, never a record pointing at missing bytes.
 
 A send to a session that is not `ready` is refused (409 SESSION_NOT_READY) unless the request says
 `"queue": true` (or is scheduled with `sendAt`): the message is then held (`<p>:session:<id>:held`) and the
-session process releases held messages, in order, once it is ready.
+session process releases held messages, in order, once it is ready. While any are held, later sends are held
+behind them, so the sends of one chat go out in the order they were accepted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from redis import Redis
 from redis.exceptions import WatchError
 
 from functions.config import Settings
+from functions.core import pacing
 from functions.core.clock import iso, utcnow
 from functions.core.enums import SessionStatus
 from functions.core.errors import Conflict, DomainError, NotFound
@@ -35,6 +37,7 @@ from functions.services.sessions import SessionNotFound
 from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 from functions.state.messages import MessagePage, MessageRepository
+from functions.state.pacing import PacingState
 from functions.state.sessions import SessionRepository
 from functions.storage import BlobStorage
 
@@ -97,6 +100,8 @@ class MessageService:
     ) -> None:
         self._settings, self._conn, self._keys = settings, conn, keys
         self._sessions, self._messages, self._storage = sessions, messages, storage
+        self._pacing = PacingState(conn, keys)
+        self._pacing_policy = pacing.PacingPolicy.from_settings(settings)
         self._media_limits = media_files.MediaLimits(
             max_bytes=settings.media_download_max_bytes,
             timeout_seconds=settings.media_download_timeout_ms / 1000,
@@ -106,8 +111,13 @@ class MessageService:
 
     def send(self, request: SendRequest) -> dict[str, Any]:
         """Accept a send: 201 body `{messageId, timestamp}`. Raises SessionNotFound, SessionNotReady,
-        IdempotencyKeyReused, and the media errors (InvalidMedia, MediaTooLarge, MediaUrlRefused...)."""
-        session = self._require_session(request.session_id)
+        IdempotencyKeyReused, SendPacingLimited (429, see `check_pacing`; not for a send due later), and
+        the media errors (InvalidMedia, MediaTooLarge, MediaUrlRefused...)."""
+        session, held = self._sessions.get_with_list_length(
+            request.session_id, self._keys.held_messages(request.session_id)
+        )
+        if session is None:
+            raise SessionNotFound(details={"sessionId": request.session_id})
         if request.idempotency_key:
             earlier = self._earlier_answer(request)
             if earlier is not None:
@@ -115,13 +125,17 @@ class MessageService:
         ready = session.status is SessionStatus.READY
         if not ready and not request.queue and request.send_at is None:
             raise SessionNotReady(details={"status": session.status.value, "sessionId": session.id})
+        if request.send_at is None or request.send_at <= utcnow():
+            self.check_pacing(session, request.chat_id)
         message_id = new_message_id(request.chat_id)
         content = dict(request.content)
         if request.media is not None:
             content["media"] = self._store_media(request, message_id)
         record = self._record(session, request, message_id, content)
         answer = {"messageId": message_id, "timestamp": record["timestamp"]}
-        self._commit(request, record, answer, hold=not ready and request.send_at is None)
+        # Held while the session is not ready, and while sends held before are not released yet (queued now,
+        # it would overtake them; they are released in one step within a second of the session being ready).
+        self._commit(request, record, answer, hold=request.send_at is None and (not ready or held > 0))
         return answer
 
     def prepared(self, request: SendRequest) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -133,6 +147,18 @@ class MessageService:
             content["media"] = self._store_media(request, message_id)
         record = self._record(session, request, message_id, content)
         return record, {"messageId": message_id, "timestamp": record["timestamp"]}
+
+    def check_pacing(self, session: Session, chat_id: str | None = None) -> None:
+        """Refuse now (429 SEND_PACING_LIMITED) a send the session process would refuse anyway: breaker
+        open, daily allowance spent, or (with `chat_id`) a new conversation over the cold cap. One round
+        trip; what only the send itself can tell (sends still queued) is left to the session process."""
+        if not self._pacing_policy.enabled:
+            return
+        counts = self._pacing.read(session.id, phone=session.phone, chat_id=chat_id)
+        cold = chat_id is not None and pacing.is_reachable_contact(chat_id) and not counts.chat_known
+        refusal = pacing.check(self._pacing_policy, counts, utcnow(), cold=cold)
+        if refusal is not None:
+            raise refusal.error()
 
     def _require_session(self, session_id: str) -> Session:
         session = self._sessions.get(session_id)

@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from functions.core.clock import utcnow
@@ -54,6 +55,13 @@ class SessionView:
 
     session: Session
     engine_loaded: bool
+
+
+@lru_cache(maxsize=64)
+def _views(rows: tuple[tuple[Session, bool], ...]) -> tuple[SessionView, ...]:
+    """Views of a page's rows, memoised on them: the repository returns the same rows object for an
+    unchanged page, so the list route renders the same views (and memoises its body on them)."""
+    return tuple(SessionView(session, loaded) for session, loaded in rows)
 
 
 class SessionService:
@@ -104,16 +112,19 @@ class SessionService:
             raise SessionNotFound(details={"sessionId": session_id})
         return SessionView(session, self._repo.engines_loaded([session_id])[session_id])
 
-    def page(self, *, limit: int, offset: int, name: str | None, only: list[str] | None) -> list[SessionView]:
+    def page(
+        self, *, limit: int, offset: int, name: str | None, only: list[str] | None
+    ) -> tuple[SessionView, ...]:
+        """A page of sessions; an unchanged unfiltered page is the same tuple (see `_views`)."""
         if name is None and only is None:
-            rows = self._repo.page_with_leases(limit=limit, offset=offset)
-        elif name is not None:
+            return _views(self._repo.page_with_leases(limit=limit, offset=offset))
+        if name is not None:
             session_id = self._repo.id_for_name(name)
             ids = [session_id] if session_id and (only is None or session_id in only) else []
             rows = self._repo.get_many_with_leases(ids)
         else:
             rows = self._repo.get_many_with_leases(self._repo.page_ids(limit=limit, offset=offset, only=only))
-        return [SessionView(session, loaded) for session, loaded in rows]
+        return tuple(SessionView(session, loaded) for session, loaded in rows)
 
     def delete(self, session_id: str) -> Session:
         """Remove the record, its webhooks, queued jobs and stored auth; runners drop it on wake."""

@@ -1,20 +1,25 @@
 """API key records in Redis: `<p>:apikeys` maps id -> JSON record, `<p>:apikey-hashes` maps key hash -> id.
 
-Authenticating a request is one round trip (a two-line Lua lookup through both hashes), because it
-happens on every request.
+Looking a key up by hash is one round trip (a two-line Lua lookup through both hashes). Every write to a
+key also tells the authentication caches (`functions.services.key_cache`): those of other processes through
+its id published on `<p>:apikeys:changed` in the write's own transaction, and those of this process
+directly, before the write returns.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from redis import Redis
+from redis.client import PubSub
 from redis.exceptions import LockError
 
 from functions.core.clock import iso, parse_iso, utcnow
@@ -33,6 +38,22 @@ def _render(name: str, value: Any) -> Any:
     if isinstance(value, Role):
         return value.label
     return value
+
+
+class ChangeWatcher(Protocol):
+    def clear(self) -> None: ...
+
+
+# This process's watchers by key prefix, held weakly (a discarded app's cache does not linger).
+_watchers: dict[str, weakref.WeakSet[ChangeWatcher]] = {}
+_watchers_lock = threading.Lock()
+
+
+def _changed_here(prefix: str) -> None:
+    with _watchers_lock:
+        watchers = list(_watchers.get(prefix, ()))
+    for watcher in watchers:
+        watcher.clear()
 
 
 _FIND_BY_HASH = """
@@ -76,7 +97,9 @@ class ApiKeyRepository:
         with translate_redis_errors(), self._conn.pipeline() as pipe:
             pipe.hset(self._keys.api_keys, key.id, _dump(key))
             pipe.hset(self._keys.api_key_hashes, key.key_hash, key.id)
+            pipe.publish(self._keys.api_keys_changed, key.id)
             pipe.execute()
+        _changed_here(self._keys.prefix)
 
     def get(self, key_id: str) -> ApiKey | None:
         with translate_redis_errors():
@@ -102,7 +125,23 @@ class ApiKeyRepository:
         with translate_redis_errors(), self._conn.pipeline() as pipe:
             pipe.hdel(self._keys.api_keys, key.id)
             pipe.hdel(self._keys.api_key_hashes, key.key_hash)
+            pipe.publish(self._keys.api_keys_changed, key.id)
             pipe.execute()
+        _changed_here(self._keys.prefix)
+
+    def watch_changes_here(self, watcher: ChangeWatcher) -> None:
+        """Have `watcher.clear()` called after every write to a key made by this process (any repository
+        instance with the same prefix); writes by other processes arrive through `subscribe_to_changes`."""
+        with _watchers_lock:
+            _watchers.setdefault(self._keys.prefix, weakref.WeakSet()).add(watcher)
+
+    def subscribe_to_changes(self) -> PubSub:
+        """A subscription to key changes (one message per written or deleted key); its first message is
+        the subscription's confirmation. The caller reads and closes it."""
+        pubsub: PubSub = self._conn.pubsub()  # type: ignore[no-untyped-call]
+        with translate_redis_errors():
+            pubsub.subscribe(self._keys.api_keys_changed)
+        return pubsub
 
     def record_usage(self, key_id: str, uses: int) -> None:
         """Add `uses` to the counter and stamp `last_used_at`, if the key still exists.

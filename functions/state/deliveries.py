@@ -10,11 +10,13 @@ retention settings, so Redis memory stays bounded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
 from redis import Redis
 from redis.client import Pipeline
+from redis.commands.core import Script
 
 from functions.state.codec import text
 from functions.state.connection import translate_redis_errors
@@ -22,6 +24,51 @@ from functions.state.keys import Keys
 
 MAX_ATTEMPT_LOG = 50
 ACTIVE_TTL_SECONDS = 14 * 24 * 3600  # longer than any sane retry schedule
+
+# Claim deliveries for this worker: the explicit `<id>:<attempt>` entries (ARGV[5..]) and up to ARGV[1]
+# popped from the ready list, each marked in flight (deadline ARGV[2]) in the same step it leaves the list,
+# so a worker dying at any point leaves it either ready or in flight (where the sweeper finds it). An
+# entry is skipped (stale) when its delivery is gone, settled, at another attempt, or already in flight.
+# ARGV[4] == '1' clears the wake flag (KEYS[3]) first: the drain job that was waiting is now running.
+# Returns the ready list's remaining length and the claimed records (HGETALL pairs).
+_CLAIM = """
+if ARGV[4] == '1' then redis.call('DEL', KEYS[3]) end
+local entries = {}
+for i = 5, #ARGV do entries[#entries + 1] = ARGV[i] end
+if tonumber(ARGV[1]) > 0 then
+  local popped = redis.call('LPOP', KEYS[1], ARGV[1])
+  if popped then for _, entry in ipairs(popped) do entries[#entries + 1] = entry end end
+end
+local claimed = {}
+for _, entry in ipairs(entries) do
+  local id, attempt = string.match(entry, '^(.+):(%d+)$')
+  if id and not redis.call('ZSCORE', KEYS[2], entry) then
+    local key = ARGV[3] .. id
+    local state = redis.call('HMGET', key, 'state', 'attempt')
+    if (state[1] == 'pending' or state[1] == 'delivering') and state[2] == attempt then
+      redis.call('HSET', key, 'state', 'delivering')
+      redis.call('ZADD', KEYS[2], ARGV[2], entry)
+      claimed[#claimed + 1] = redis.call('HGETALL', key)
+    end
+  end
+end
+return {redis.call('LLEN', KEYS[1]), claimed}
+"""
+# Hand claimed-but-unattempted entries back to the front of the ready list (pending again), unless the
+# sweeper already took them.
+_RELEASE = """
+for i = #ARGV, 2, -1 do
+  local entry = ARGV[i]
+  if redis.call('ZREM', KEYS[2], entry) == 1 then
+    local key = ARGV[1] .. string.match(entry, '^(.+):%d+$')
+    if redis.call('EXISTS', key) == 1 then
+      redis.call('HSET', key, 'state', 'pending')
+      redis.call('LPUSH', KEYS[1], entry)
+    end
+  end
+end
+return 0
+"""
 
 
 @dataclass(frozen=True)
@@ -102,6 +149,15 @@ class DeliveryRepository:
         self._conn = conn
         self._keys = keys
 
+    # Registered on first use: most repositories (one per publish_event) never claim.
+    @cached_property
+    def _claim(self) -> Script:
+        return self._conn.register_script(_CLAIM)
+
+    @cached_property
+    def _release(self) -> Script:
+        return self._conn.register_script(_RELEASE)
+
     @property
     def connection(self) -> Redis:
         return self._conn
@@ -151,17 +207,43 @@ class DeliveryRepository:
         pipe.expire(self._keys.delivery(delivery_id), ttl_seconds)
         pipe.expire(self._keys.delivery_attempts(delivery_id), ttl_seconds)
 
-    # In flight: `<id>:<attempt>` scored by the deadline after which its worker is presumed dead.
-    def begin(self, delivery_id: str, attempt: int, deadline_ms: int) -> None:
-        with translate_redis_errors(), self._conn.pipeline() as pipe:
-            pipe.hset(self._keys.delivery(delivery_id), "state", "delivering")
-            pipe.zadd(self._keys.deliveries_inflight, {f"{delivery_id}:{attempt}": deadline_ms})
-            pipe.execute()
-
+    # In flight: `<id>:<attempt>` (the ready list's entries too) scored by the deadline after which its
+    # worker is presumed dead.
     def claim_inflight(self, delivery_id: str, attempt: int) -> bool:
         """Remove the in-flight mark; True for exactly one caller (the job finishing, or one sweeper)."""
         with translate_redis_errors():
             return bool(self._conn.zrem(self._keys.deliveries_inflight, f"{delivery_id}:{attempt}"))
+
+    def claim_inflight_many(self, entries: list[str]) -> list[bool]:
+        """`claim_inflight` for several `<id>:<attempt>` entries in one round trip."""
+        with translate_redis_errors(), self._conn.pipeline(transaction=False) as pipe:
+            for entry in entries:
+                pipe.zrem(self._keys.deliveries_inflight, entry)
+            return [bool(removed) for removed in pipe.execute()]
+
+    def claim(
+        self,
+        ready_key: str,
+        deadline_ms: int,
+        *,
+        take: int = 0,
+        entries: tuple[str, ...] = (),
+        wake_key: str | None = None,
+    ) -> tuple[list[Delivery], int]:
+        """Mark in flight (until `deadline_ms`) the given `<id>:<attempt>` entries and up to `take` more
+        popped from `ready_key`, atomically (see `_CLAIM`); with `wake_key`, clear that flag first.
+        Returns the claimed deliveries (state `delivering`) and how many entries are still ready."""
+        keys = [ready_key, self._keys.deliveries_inflight, wake_key or ready_key]
+        args = [take, deadline_ms, self._keys.delivery(""), "1" if wake_key else "0", *entries]
+        with translate_redis_errors():
+            remaining, rows = self._claim(keys=keys, args=args)
+        return [Delivery.from_fields(dict(zip(row[::2], row[1::2], strict=True))) for row in rows], remaining
+
+    def release(self, ready_key: str, entries: list[str]) -> None:
+        """Give claimed entries that were never attempted back to the front of the ready list."""
+        keys = [ready_key, self._keys.deliveries_inflight]
+        with translate_redis_errors():
+            self._release(keys=keys, args=[self._keys.delivery(""), *entries])
 
     def overdue(self, now_ms: int, limit: int = 100) -> list[tuple[str, int]]:
         with translate_redis_errors():

@@ -14,6 +14,7 @@
 | `<p>:apikeys`                         | zset   | key ids scored by creation time (ms)               |
 | `<p>:apikey-hashes`                   | hash   | key hash -> key id (authentication lookup)         |
 | `<p>:lock:apikeys`                    | string | lock serialising changes that may drop the last admin |
+| `<p>:apikeys:changed`                 | pubsub | a key id, on every write to that key (auth caches) |
 | `<p>:webhook:<id>`                    | hash   | one webhook config; each field a JSON value        |
 | `<p>:session:<id>:webhooks`           | zset   | webhook ids of a session by creation time          |
 | `<p>:webhooks`                        | zset   | every webhook id by creation time (cross-session)  |
@@ -35,10 +36,16 @@
 | `<p>:session:<sid>:from:<jid>:msgs`   | zset   | the same, one sender                               |
 | `<p>:session:<sid>:held`              | list   | ids of queued sends waiting for the session (FIFO) |
 | `<p>:idempotency:<sid>:<sha256>`      | string | the first answer to an Idempotency-Key (24 h)      |
+| `<p>:pacing:<sid>`                    | hash   | send pacing: day, sent, cold, failures, openUntil  |
+| `<p>:pacing:<sid>:chats`              | set    | chats this session has sent to (not cold any more) |
+| `<p>:pacing-phone:<phone>`            | string | UTC day the phone was first seen (account age)     |
+| `<p>:batch:<sid>:<batchId>`           | hash   | one bulk batch; each field a JSON value (TTL)      |
 | `<p>:runner:wake`                     | pubsub | nudges runners to reconcile desired state now      |
 | `<p>:limits:*`                        | —      | flask-limiter counters (its own layout)            |
 
-RQ keeps its own `rq:*` keys (queues `session:<id>` and `webhooks`).
+RQ keeps its own `rq:*` keys (queues `session:<id>` and `webhooks`). Next to the `webhooks` queue,
+`functions.queueing` keeps its ready list of deliveries (`rq:queue:webhooks:ready`, `<deliveryId>:<attempt>`)
+and the flag saying a drain job is waiting (`rq:queue:webhooks:wake`, PX).
 """
 
 from __future__ import annotations
@@ -90,6 +97,10 @@ class Keys:
     @property
     def api_keys_lock(self) -> str:
         return f"{self.prefix}:lock:apikeys"
+
+    @property
+    def api_keys_changed(self) -> str:
+        return f"{self.prefix}:apikeys:changed"
 
     def webhook(self, webhook_id: str) -> str:
         return f"{self.prefix}:webhook:{webhook_id}"
@@ -165,3 +176,15 @@ class Keys:
 
     def idempotency(self, session_id: str, digest: str) -> str:
         return f"{self.prefix}:idempotency:{session_id}:{digest}"
+
+    def pacing(self, session_id: str) -> str:
+        return f"{self.prefix}:pacing:{session_id}"
+
+    def pacing_chats(self, session_id: str) -> str:
+        return f"{self.prefix}:pacing:{session_id}:chats"
+
+    def pacing_phone(self, phone: str) -> str:
+        return f"{self.prefix}:pacing-phone:{phone}"
+
+    def batch(self, session_id: str, batch_id: str) -> str:
+        return f"{self.prefix}:batch:{session_id}:{batch_id}"

@@ -4,6 +4,8 @@
   its worker (SIGKILL, OOM, power): it is re-queued at once, as the same attempt, with a note in its log.
   RQ's own abandoned-job detection takes minutes (`reference/stack.md` §3); this takes seconds.
 - `reconcile_pending` (in `dispatch`): events appended but never fanned out are fanned out.
+- `wake_webhook_drain` (in `queueing`): ready deliveries whose waiting drain job was lost (its worker died
+  between dequeuing and running it) get a new one once that job's wake flag has expired.
 
 A `MaintenanceLoop` thread runs both every WEBHOOK_SWEEP_INTERVAL_SECONDS; a short Redis lock lets one
 worker do it per interval, and every claim is atomic, so overlapping runs are harmless anyway.
@@ -18,7 +20,8 @@ from redis import Redis
 from functions.config import Settings
 from functions.core.clock import iso, utcnow
 from functions.log import get_logger
-from functions.queueing import enqueue_webhook_delivery
+from functions.queueing import enqueue_webhook_delivery, wake_webhook_drain
+from functions.state import metrics
 from functions.state.deliveries import DeliveryRepository
 from functions.state.keys import Keys
 from functions.webhooks.dispatch import job_timeout, now_ms, reconcile_pending
@@ -28,7 +31,8 @@ log = get_logger(__name__)
 
 def sweep_abandoned(conn: Redis, settings: Settings) -> int:
     """Re-queue attempts whose worker died mid-flight; returns how many were re-queued."""
-    deliveries = DeliveryRepository(conn, Keys(settings.redis_prefix))
+    keys = Keys(settings.redis_prefix)
+    deliveries = DeliveryRepository(conn, keys)
     requeued = 0
     for delivery_id, attempt in deliveries.overdue(now_ms()):
         if not deliveries.claim_inflight(delivery_id, attempt):
@@ -42,6 +46,7 @@ def sweep_abandoned(conn: Redis, settings: Settings) -> int:
             deliveries.log_attempt(pipe, delivery_id, note)
             deliveries.update(pipe, delivery_id, state="pending")
             enqueue_webhook_delivery(conn, delivery_id, attempt, timeout=job_timeout(settings), pipeline=pipe)
+            metrics.incr_counter(pipe, keys, metrics.WEBHOOK_ATTEMPTS, {"outcome": "lost"})
             pipe.execute()
         log.warning("webhook_attempt_requeued", delivery_id=delivery_id, attempt=attempt)
         requeued += 1
@@ -49,12 +54,13 @@ def sweep_abandoned(conn: Redis, settings: Settings) -> int:
 
 
 def run_maintenance(conn: Redis, settings: Settings) -> bool:
-    """One round (sweep, then reconcile) unless another worker holds this interval's lock."""
+    """One round (sweep, reconcile, wake) unless another worker holds this interval's lock."""
     lock_ms = max(100, int(settings.webhook_sweep_interval_seconds * 1000 * 0.8))
     if not conn.set(Keys(settings.redis_prefix).webhook_maintenance_lock, "1", nx=True, px=lock_ms):
         return False
     sweep_abandoned(conn, settings)
     reconcile_pending(conn, settings)
+    wake_webhook_drain(conn, timeout=job_timeout(settings))
     return True
 
 

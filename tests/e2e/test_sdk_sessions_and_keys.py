@@ -24,6 +24,7 @@ from openwa import (
     OpenWANotFoundError,
 )
 from openwa.types import SessionConfig, SessionResponse
+from redis import Redis
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Gateway
@@ -272,6 +273,38 @@ def test_admin_creates_lists_updates_revokes_and_deletes_api_keys(gateway: Gatew
         "admin-key",
     ]
     assert gateway.client(second_admin["apiKey"]).auth()["role"] == "admin"
+
+
+def test_a_revoked_key_is_refused_at_once_by_every_api_process(gateway: Gateway) -> None:
+    """Both gunicorn workers serve a key they know from memory, without a Redis lookup, yet refuse it as
+    soon as it is revoked: the worker that revoked it at once, the other when the change's message
+    reaches it, far sooner than the 5 s the cache could otherwise keep it."""
+    admin = gateway.client()
+    key = create_key(admin, "cached-key", "viewer")
+    conn = Redis.from_url(gateway.settings.redis_url)
+
+    def statuses(count: int) -> list[int]:
+        codes = []
+        for _ in range(count):  # a new connection each time, so both workers take some
+            with gateway.http() as http:
+                response = http.post("/api/auth/validate", headers={"X-API-Key": key["apiKey"]})
+            codes.append(response.status_code)
+        return codes
+
+    def lookups_during(count: int) -> int:
+        before = conn.info("commandstats").get("cmdstat_hget", {}).get("calls", 0)
+        assert statuses(count) == [200] * count
+        return int(conn.info("commandstats").get("cmdstat_hget", {}).get("calls", 0) - before)
+
+    statuses(10)  # both workers learn the key
+    # A lookup is two HGETs; without the cache these 20 requests would cost 40, with it at most one lookup
+    # per worker (an entry expiring mid-batch).
+    assert lookups_during(20) <= 4
+
+    admin.request("POST", f"{KEYS}/{key['id']}/revoke")
+    time.sleep(0.1)
+    assert statuses(20) == [401] * 20
+    conn.close()
 
 
 def test_the_only_admin_key_cannot_be_removed_until_a_second_admin_exists(gateway: Gateway) -> None:

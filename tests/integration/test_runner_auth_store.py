@@ -8,8 +8,12 @@ from typing import Any
 import pytest
 
 from functions.config import Settings
+from functions.core.clock import utcnow
+from functions.core.enums import DesiredState
+from functions.core.models import Session
 from functions.crypto.envelope import envelope_from_settings
 from functions.storage import BlobStorage, build_storage
+from functions.storage.manifests import mirror_of
 from runner.auth_store import AuthStore
 
 STATE = b'{"cookies":[],"origins":[{"origin":"http://wa","indexedDB":[{"name":"wawc"}]}]}'
@@ -67,3 +71,24 @@ def test_wipe_removes_everything_and_a_wiped_session_has_no_credentials(
     assert auth.wipe("s1") == 2
     assert auth.load("s1") is None
     assert list(storage.list_keys("auth/")) == []
+
+
+def test_a_snapshot_carries_the_session_mirror_and_a_wipe_keeps_it_wanted_stopped(
+    parts: tuple[AuthStore, BlobStorage],
+) -> None:
+    auth, storage = parts
+    now = utcnow()
+    session = Session("s1", "alice", now, now, desired_state=DesiredState.RUNNING)
+    auth.save("s1", STATE, session=session)
+    auth.save("s1", STATE + b" ")  # a save without a record keeps the mirror it finds
+    manifest = auth.manifest("s1")
+    assert manifest is not None
+    assert manifest.session == mirror_of(session)
+
+    auth.wipe("s1")
+    assert auth.load("s1") is None
+    assert list(storage.list_keys("auth/")) == ["auth/s1/manifest.json"]
+    left = auth.manifest("s1")
+    assert left is not None
+    assert left.state_key is None
+    assert left.session == {**mirror_of(session), "desiredState": "stopped"}

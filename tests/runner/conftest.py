@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -107,6 +108,8 @@ class Stack:
         finally:
             conn.close()
         self.control("POST", "/reset")
+        for part in ("objects", "meta"):  # no stored sessions either (`openwa recover` would bring them back)
+            shutil.rmtree(self.workdir / "data/storage" / part / "auth", ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +157,7 @@ def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture
 def fresh_stack(stack: Stack) -> Iterator[Stack]:
-    """The module's stack in first-boot state: empty Redis, fresh sandbox network, no runner."""
+    """The module's stack in first-boot state: empty Redis and storage, fresh sandbox network, no runner."""
     stack.reset()
     yield stack
     stack.stop_runners()

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from flask import Response, jsonify
+from flask import Response
 from flask.views import MethodView
 
 from functions.api.audit import audit
 from functions.api.auth import current_principal, requires
+from functions.api.json_provider import json_response
 from functions.api.openapi import Blueprint
-from functions.api.render import session_to_wire
+from functions.api.render import session_to_wire, sessions_body
 from functions.api.wiring import services
 from functions.core.enums import Role
 from functions.core.errors import Forbidden
@@ -62,7 +63,7 @@ class Sessions(MethodView):
         # The hottest read: returning a Response skips flask-smorest's marshmallow dump (most of this
         # route's CPU); `session_to_wire` already emits exactly SessionSchema's fields, and the schema
         # still documents the body (the schemathesis run validates responses against it).
-        return jsonify([session_to_wire(view) for view in views])
+        return json_response(sessions_body(views))
 
     @requires(Role.OPERATOR, unscoped=True)
     @blp.arguments(CreateSessionSchema())
@@ -123,12 +124,25 @@ class SessionConfig(MethodView):
     @blp.errors(404, body=True)
     def patch(self, patch: dict[str, Any], session_id: str) -> dict[str, Any]:
         """Merge-patch the tunables; `null` resets a key. Applies on the next start."""
-        return services().sessions.patch_config(session_id, patch).to_wire()
+        config = services().sessions.patch_config(session_id, patch).to_wire()
+        audit("session_config_updated", session_id=session_id, fields=sorted(patch))
+        return config
+
+
+# Audit actions of the session commands (OpenWA's AuditAction names; restart is ours).
+_AUDITED_AS = {
+    "start": "session_started",
+    "stop": "session_stopped",
+    "restart": "session_restarted",
+    "logout": "session_logged_out",
+    "force_kill": "session_force_killed",
+}
 
 
 def _command(name: str, summary: str, *statuses: int) -> None:
     """Register `POST /<session_id>/<name>` calling the service method of the same name."""
     method = name.replace("-", "_")
+    action = _AUDITED_AS[method]
 
     class Command(MethodView):
         @requires(Role.OPERATOR)
@@ -136,7 +150,7 @@ def _command(name: str, summary: str, *statuses: int) -> None:
         @blp.errors(404, *statuses)
         def post(self, session_id: str) -> dict[str, Any]:
             view = getattr(services().sessions, method)(session_id)
-            audit(f"session_{method}", session=view.session)
+            audit(action, session=view.session)
             return session_to_wire(view)
 
     Command.post.__doc__ = summary

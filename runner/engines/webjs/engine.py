@@ -35,6 +35,7 @@ from runner.engines.base import (
     StatusChange,
 )
 from runner.engines.webjs.browser import DESKTOP_USER_AGENT, BrowserOptions, ScratchHome, launch
+from runner.engines.webjs.capabilities import WebJsCapabilities
 from runner.engines.webjs.events import message_events
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class WebJsEngine(Engine):
         self._pump: asyncio.Task[None] | None = None
         self._status: SessionStatus | None = None
         self._qr: str | None = None
+        self._capabilities = WebJsCapabilities(self._call)
 
     async def start(self, auth_state: bytes | None) -> None:
         self._pump = asyncio.create_task(self._handle_events())
@@ -174,6 +176,10 @@ class WebJsEngine(Engine):
     async def download_media(self, message_id: str) -> MediaBlob:
         result = await self._call(_DOWNLOAD_MEDIA, message_id)
         return MediaBlob(base64.b64decode(result["base64"]), result.get("mimetype"))
+
+    async def capability(self, name: str, *args: Any) -> Any:
+        """Message actions, chats, contacts and live history (`capabilities.py`, names in `Capability`)."""
+        return await self._capabilities.run(name, *args)
 
     async def _refused(self, code: int) -> None:
         """WhatsApp refused a send: report a restriction when the code means one, then fail the send."""

@@ -41,7 +41,8 @@ def test_500_then_200_is_retried_with_the_same_key_and_each_attempt_recorded(
     assert len({r.headers["x-openwa-idempotency-key"] for r in got}) == 1
     assert len({r.body for r in got}) == 1  # the same bytes on every attempt
     delivery_id = got[0].headers["x-openwa-delivery-id"]
-    log = _attempt_log(redis_conn, wh_settings, delivery_id)
+    # The receiver counts a request on arrival; the worker records it once it has the answer.
+    log = _wait(lambda: len(found := _attempt_log(redis_conn, wh_settings, delivery_id)) == 3 and found, "3")
     assert [entry["statusCode"] for entry in log] == [500, 503, 200]
     assert all(isinstance(entry["latencyMs"], float) and entry["at"] for entry in log)
     assert log[0]["error"] is None
@@ -134,7 +135,8 @@ def test_a_receiver_slower_than_the_10_s_timeout_is_retried(
     publish_event(redis_conn, wh_settings, session_id, "message.received", MESSAGE)
     _slow, retried = receiver.wait_for(2, timeout=30)
     assert retried.headers["x-openwa-retry-count"] == "1"
-    log = _attempt_log(redis_conn, wh_settings, retried.headers["x-openwa-delivery-id"])
+    delivery_id = retried.headers["x-openwa-delivery-id"]
+    log = _wait(lambda: len(found := _attempt_log(redis_conn, wh_settings, delivery_id)) == 2 and found, "2")
     assert log[0]["error"] == "timeout after 10 s"
     assert log[0]["statusCode"] is None
     assert log[1]["statusCode"] == 200

@@ -1,0 +1,74 @@
+"""Sends held while their session is not ready keep their order: a send accepted while any are held waits
+behind them, and the session process releases them to the queue in one step (DESIGN §1.2)."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from redis import Redis
+from redis.client import Pipeline
+
+from functions.config import Settings
+from functions.core.enums import SessionStatus
+from functions.queueing import enqueue_send, session_queue
+from functions.state.keys import Keys
+from functions.state.messages import MessageRepository
+from functions.state.sessions import SessionRepository
+
+BOB = "15550002222"
+
+
+def send(client: FlaskClient, headers: dict[str, str], session_id: str, text: str, **extra: object) -> str:
+    body = {"chatId": BOB, "text": text, **extra}
+    response = client.post(f"/api/sessions/{session_id}/messages/send-text", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    message_id: str = response.json["messageId"]  # type: ignore[index]
+    return message_id
+
+
+def queued(conn: Redis, session_id: str) -> list[str]:
+    """The message ids the session's queue will send, in order."""
+    return [job.args[1] for job in session_queue(conn, session_id).jobs]
+
+
+def release(conn: Redis, repo: MessageRepository, session_id: str) -> int:
+    def enqueue(message_id: str, pipe: Pipeline) -> None:
+        enqueue_send(conn, session_id, message_id, pipeline=pipe)
+
+    return repo.release_held(session_id, enqueue)
+
+
+def test_a_send_accepted_while_earlier_sends_are_held_waits_behind_them(
+    client: FlaskClient, admin_headers: dict[str, str], settings: Settings, redis_conn: Redis
+) -> None:
+    keys = Keys(settings.redis_prefix)
+    session_id = client.post("/api/sessions", json={"name": "holds"}, headers=admin_headers).json["id"]  # type: ignore[index]
+    first = send(client, admin_headers, session_id, "while starting", queue=True)
+    SessionRepository(redis_conn, keys).update(session_id, status=SessionStatus.READY)
+    second = send(client, admin_headers, session_id, "ready, but the first is still held")
+    assert queued(redis_conn, session_id) == []
+
+    repo = MessageRepository(redis_conn, keys, retention_seconds=3600)
+    assert release(redis_conn, repo, session_id) == 2
+    third = send(client, admin_headers, session_id, "nothing held any more")
+    assert queued(redis_conn, session_id) == [first, second, third]
+    assert repo.held_count(session_id) == 0
+
+
+def test_a_send_held_while_the_release_runs_is_released_with_it_in_order(
+    settings: Settings, redis_conn: Redis
+) -> None:
+    keys = Keys(settings.redis_prefix)
+    repo = MessageRepository(redis_conn, keys, retention_seconds=3600)
+    repo.hold("s1", "3EB0A")
+    api = Redis.from_url(settings.redis_url)  # another client, as the API is
+    holds_meanwhile = ["3EB0B"]
+
+    def enqueue(message_id: str, pipe: Pipeline) -> None:
+        if holds_meanwhile:  # between the release reading the list and committing
+            api.rpush(keys.held_messages("s1"), holds_meanwhile.pop())
+        enqueue_send(redis_conn, "s1", message_id, pipeline=pipe)
+
+    assert repo.release_held("s1", enqueue) == 2
+    assert queued(redis_conn, "s1") == ["3EB0A", "3EB0B"]
+    assert repo.held_count("s1") == 0
+    api.close()
