@@ -38,10 +38,12 @@ DEFAULT_QUEUE = "default"
 WORKER_QUEUES = (WEBHOOKS_QUEUE, DEFAULT_QUEUE)
 WEBHOOK_DELIVERY_JOB = "functions.jobs.webhook_delivery.deliver"
 WEBHOOK_DRAIN_JOB = "functions.jobs.webhook_delivery.drain"
-# Deliveries due now, `<deliveryId>:<attempt>`, oldest first; and the flag saying a drain job is waiting on
-# the RQ queue. Both belong to the `webhooks` queue (RQ's queues are not under REDIS_PREFIX either).
+# Deliveries due now, `<deliveryId>:<attempt>`, oldest first; the flag saying a drain job is waiting on the
+# RQ queue; and the bell that wakes a drain job lingering for more work. They belong to the `webhooks` queue
+# (RQ's queues are not under REDIS_PREFIX either).
 WEBHOOKS_READY_KEY = "rq:queue:webhooks:ready"
 WEBHOOKS_WAKE_KEY = "rq:queue:webhooks:wake"
+WEBHOOKS_BELL_KEY = "rq:queue:webhooks:bell"
 # How long a drain job keeps claiming deliveries; its RQ timeout is one attempt's plus this.
 WEBHOOK_DRAIN_SECONDS = 1
 # A waiting drain job that is lost (its worker died between dequeuing and running it) only holds the flag
@@ -190,13 +192,16 @@ def purge_session_queue(conn: Redis, session_id: str) -> int:
     return count
 
 
-# Push entries on the ready list, then, if it holds any and no drain job is waiting, put one on the RQ queue
-# exactly as RQ's own enqueue would (job hash, queue registered, id pushed); flag and job go together, so a
-# set flag always means a drain job is waiting (or its flag has not yet expired).
+# Push entries on the ready list; if it then holds any, ring the bell (a token that wakes one drain job
+# waiting for work, kept to two so a quiet spell leaves few), and if no drain job is waiting on the RQ
+# queue, put one there exactly as RQ's own enqueue would (job hash, queue registered, id pushed). Flag and
+# job go together, so a set flag always means a drain job is waiting (or its flag has not yet expired).
 _PUSH_AND_WAKE = """
 local count = tonumber(ARGV[3])
 for i = 4, 3 + count do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 if redis.call('LLEN', KEYS[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[6], '1')
+redis.call('LTRIM', KEYS[6], -2, -1)
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[5], unpack(ARGV, 4 + count))
 redis.call('SADD', KEYS[4], KEYS[3])
@@ -229,7 +234,7 @@ def _push_and_wake(client: Redis | Pipeline, entries: list[str], timeout: int) -
     for name, value in _drain_job_template(timeout):
         fields += (name, stamp if name in ("created_at", "enqueued_at") else value)
     keys = [WEBHOOKS_READY_KEY, WEBHOOKS_WAKE_KEY, Queue.redis_queue_namespace_prefix + WEBHOOKS_QUEUE]
-    keys += [Queue.redis_queues_keys, Job.key_for(job_id)]
+    keys += [Queue.redis_queues_keys, Job.key_for(job_id), WEBHOOKS_BELL_KEY]
     # EVAL, not EVALSHA: inside a caller's pipeline a registered script costs an extra SCRIPT EXISTS round
     # trip, and Redis caches the compiled script by its body anyway.
     args = [WEBHOOK_WAKE_TTL_MS, job_id, len(entries), *entries, *fields]
@@ -237,7 +242,8 @@ def _push_and_wake(client: Redis | Pipeline, entries: list[str], timeout: int) -
 
 
 def wake_webhook_drain(client: Redis | Pipeline, *, timeout: int) -> None:
-    """Queue a drain job if deliveries are ready and none is waiting (a no-op otherwise)."""
+    """If deliveries are ready: wake a drain job lingering for work, and queue one if none is waiting (a
+    no-op when none is ready)."""
     _push_and_wake(client, [], timeout)
 
 
@@ -246,14 +252,11 @@ def ready_entry(delivery_id: str, attempt: int) -> str:
 
 
 def wait_webhook_ready(conn: Redis, timeout: float) -> bool:
-    """Block until the ready list holds an entry (True) or `timeout` seconds pass (False).
-
-    Taking nothing: the entry is rotated within the list (BLMOVE onto itself), so a worker dying here loses
-    nothing; the caller then claims atomically. Rotating can reorder entries that arrived together, which
-    is fine: per-webhook ordering is not promised (receivers dedupe on the idempotency key)."""
+    """Block until the bell rings (True: entries were pushed since, the caller claims them atomically) or
+    `timeout` seconds pass (False). A ring wakes one waiting drain job, not all of them."""
     # Redis takes fractional seconds here (redis-py's annotation says int); never 0, which blocks forever.
     seconds: Any = round(max(timeout, 0.01), 3)
-    return conn.blmove(WEBHOOKS_READY_KEY, WEBHOOKS_READY_KEY, seconds, "LEFT", "RIGHT") is not None
+    return conn.blpop([WEBHOOKS_BELL_KEY], seconds) is not None
 
 
 def enqueue_webhook_delivery(

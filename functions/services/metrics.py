@@ -16,7 +16,7 @@ Families (OpenWA's names first, `reference/openwa.md` §7):
   queued, started, failed, scheduled or deferred;
 - `openwa_runners_live`, `openwa_runner_sessions_held{runner}`, `openwa_runner_sessions_max{runner}`,
   `openwa_runners_free_capacity` (the sum over live runners of MAX_SESSIONS minus sessions held);
-- `openwa_webhook_dead_letters`, `openwa_webhook_deliveries_inflight`.
+- `openwa_webhook_dead_letters`, `openwa_webhook_deliveries_inflight`, `openwa_webhook_deliveries_ready`.
 """
 
 from __future__ import annotations
@@ -203,3 +203,8 @@ def _webhook_families(fleet: FleetSnapshot) -> Iterator[Metric]:
     dead, inflight = fleet.webhook_dead_letters, fleet.webhook_inflight
     yield _gauge("openwa_webhook_dead_letters", "Dead-lettered webhook deliveries kept.", dead)
     yield _gauge("openwa_webhook_deliveries_inflight", "Webhook attempts running now.", inflight)
+    yield _gauge(
+        "openwa_webhook_deliveries_ready",
+        "Webhook attempts due now and waiting for a drain job (the backlog).",
+        fleet.webhook_ready,
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from redis import Redis
 
 from functions.core.enums import SessionStatus
+from functions.queueing import WEBHOOKS_READY_KEY
 from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 from functions.state.runners import live_runners
@@ -35,6 +36,7 @@ class FleetSnapshot:
     runners: list[RunnerCapacity] = field(default_factory=list)
     webhook_dead_letters: int = 0
     webhook_inflight: int = 0
+    webhook_ready: int = 0
 
     @property
     def sessions_total(self) -> int:
@@ -58,5 +60,6 @@ def read_fleet(conn: Redis, keys: Keys, *, default_max_sessions: int) -> FleetSn
     with translate_redis_errors(), conn.pipeline(transaction=False) as pipe:
         pipe.zcard(keys.delivery_failures)
         pipe.zcard(keys.deliveries_inflight)
-        snapshot.webhook_dead_letters, snapshot.webhook_inflight = pipe.execute()
+        pipe.llen(WEBHOOKS_READY_KEY)
+        snapshot.webhook_dead_letters, snapshot.webhook_inflight, snapshot.webhook_ready = pipe.execute()
     return snapshot

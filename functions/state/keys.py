@@ -45,7 +45,8 @@
 
 RQ keeps its own `rq:*` keys (queues `session:<id>` and `webhooks`). Next to the `webhooks` queue,
 `functions.queueing` keeps its ready list of deliveries (`rq:queue:webhooks:ready`, `<deliveryId>:<attempt>`)
-and the flag saying a drain job is waiting (`rq:queue:webhooks:wake`, PX).
+the flag saying a drain job is waiting (`rq:queue:webhooks:wake`, PX) and the bell waking a lingering one
+(`rq:queue:webhooks:bell`, at most two tokens).
 """
 
 from __future__ import annotations

@@ -10,7 +10,13 @@ from redis import Redis
 from rq import Queue
 
 from functions.core.enums import SessionStatus
-from functions.queueing import DEFAULT_QUEUE, WEBHOOKS_QUEUE, session_queue_name
+from functions.queueing import (
+    DEFAULT_QUEUE,
+    WEBHOOKS_QUEUE,
+    WEBHOOKS_READY_KEY,
+    ready_entry,
+    session_queue_name,
+)
 from functions.state.keys import Keys
 from functions.state.message_stats import STATS_TTL_SECONDS, daily_counts, record_message
 from functions.state.sessions import SessionRepository
@@ -61,7 +67,9 @@ def test_overview_counts_sessions_queues_runners_and_todays_messages(
     repo.update(waiting, status=SessionStatus.QR_READY)
     enqueue(redis_conn, session_queue_name(ready), 2)
     enqueue(redis_conn, session_queue_name(waiting), 1)
-    enqueue(redis_conn, WEBHOOKS_QUEUE, 4)
+    # The webhooks depth is deliveries due (4), not the drain job that will deliver them.
+    enqueue(redis_conn, WEBHOOKS_QUEUE, 1)
+    redis_conn.rpush(WEBHOOKS_READY_KEY, *(ready_entry(f"d-{n}", 1) for n in range(4)))
     enqueue(redis_conn, DEFAULT_QUEUE, 1)
     leases = LeaseStore(redis_conn, KEYS, ttl_seconds=30)
     leases.heartbeat("runner-a", [ready, waiting])  # runs with this deployment's MAX_SESSIONS (10)

@@ -70,3 +70,34 @@ def test_webhook_attempts_and_failures_are_counted_by_outcome(
     assert seen.value("openwa_webhook_attempt_duration_seconds_count") == 3
     assert seen.value("openwa_webhook_attempt_duration_seconds_sum") > 0
     assert seen.value("openwa_webhook_dead_letters") == 1
+
+
+def test_the_backlog_gauge_counts_deliveries_due_until_a_worker_drains_them(
+    sdk: OpenWAClient,
+    wh_app: Flask,
+    master_key: str,
+    redis_conn: Redis,
+    wh_settings: Settings,
+    receiver: Receiver,
+    workers: Workers,
+) -> None:
+    client, admin = wh_app.test_client(), {"X-API-Key": master_key}
+    session_id = str(sdk.sessions.create({"name": "backlog"})["id"])
+    sdk.webhooks.create(session_id, {"url": receiver.url})
+    for number in range(3):
+        message = {**MESSAGE, "id": f"b-{number}"}
+        publish_event(redis_conn, wh_settings, session_id, "message.received", message)
+
+    waiting = scrape(client, admin)
+    assert waiting.value("openwa_webhook_deliveries_ready") == 3
+    # One drain job waits on the RQ queue for the three: the queue gauge counts jobs, not deliveries.
+    assert waiting.value("openwa_queue_jobs", queue="webhooks", state="queued") == 1
+
+    workers.start(1)
+    receiver.wait_for(3, timeout=20)
+
+    def drained() -> Scrape | None:
+        seen = scrape(client, admin)
+        return seen if seen.value("openwa_webhook_deliveries_ready") == 0 else None
+
+    _until(drained, "the backlog to drain")
