@@ -32,6 +32,7 @@ from bench.harness import (
     cpu_seconds,
     wait_for_port,
 )
+from functions.cli.embedded import UP_RUNNER_NICE
 from functions.cli.redis_server import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
@@ -100,7 +101,9 @@ class LiveStack:
         self.api = self._stack.enter_context(
             Gunicorn("functions.wsgi:app", self.settings, self.env, self.workdir)
         )
-        self._spawn([sys.executable, "-m", "runner"], "runner", RUNNER_ID="bench-runner")
+        # The runner's CPU priority is `openwa up`'s (RUNNER_NICE=10): the API and runner share this machine.
+        runner_env = {"RUNNER_ID": "bench-runner", "RUNNER_NICE": str(UP_RUNNER_NICE), **self.extra_env}
+        self._spawn([sys.executable, "-m", "runner"], "runner", **runner_env)
 
     def _spawn(self, command: list[str], name: str, **env: str) -> subprocess.Popen[bytes]:
         log = (self.workdir / f"{name}.log").open("ab")

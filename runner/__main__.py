@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from functions.config import SettingsError, load_settings
@@ -16,6 +17,8 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if settings.runner_nice:
+        os.nice(settings.runner_nice)  # inherited by the session processes and their browsers
     Supervisor(settings).run()
     return 0
 

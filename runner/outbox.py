@@ -2,9 +2,13 @@
 
 A send job carries only ids (DESIGN §3.4): the message record holds what to send. The job is idempotent:
 a record that is no longer `pending` is skipped, and the engine does not re-send a message id WhatsApp
-already has, so a job re-run after a crash or a failover sends at most once. A send that WhatsApp (or
-the browser) refuses ends the message `failed` with the reason, and `message.failed` is published — the job
-itself finishes, since retrying a refusal blindly is what gets numbers banned.
+already has, so a job re-run after a crash or a failover sends at most once. The record counts its
+hand-overs to the engine (`sendAttempts`, before each): on the first, the id (ours, random) cannot be known
+to WhatsApp yet, so the engine skips looking for it — one round trip to WhatsApp less per send.
+
+A send that WhatsApp (or the browser) refuses ends the message `failed` with the reason, and
+`message.failed` is published — the job itself finishes, since retrying a refusal blindly is what gets
+numbers banned.
 
 Before a send, send pacing (`runner.pacing`) may refuse it (the message ends `failed` with error code
 SEND_PACING_LIMITED) or show "typing…" first; a message of a cancelled or stopped bulk batch is skipped
@@ -108,7 +112,11 @@ class Outbox:
             self._pacer.simulate_typing(record)
         try:
             content = self._engine_content(record)
-            sent = self._run(self._engine.send_message(record["chatId"], content, message_id), self._timeout)
+            # Counted before the hand-over: a process dying mid-send leaves a count > 1 for the re-run,
+            # which then has the engine look for the id first.
+            first = self._repo.count_send_attempt(self._session_id, message_id) == 1
+            send = self._engine.send_message(record["chatId"], content, message_id, first_attempt=first)
+            sent = self._run(send, self._timeout)
         except EngineError as exc:
             if self._pacer is not None:
                 self._pacer.failed()

@@ -60,6 +60,9 @@ class _AdminKey:
     key: str | None  # only when it was just created: it is printed once
 
 
+UP_RUNNER_NICE = 10
+
+
 def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:
     """The long-running children of `up`, in start order. Each later piece is one line here."""
     openwa = [sys.executable, "-m", "functions.cli"]
@@ -71,7 +74,10 @@ def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:
         name = "webhook-worker" if index == 0 else f"webhook-worker-{index + 1}"
         queues = ",".join(WORKER_QUEUES)
         specs.append(ChildSpec(name, [*openwa, "worker", "--queues", queues], env, SERVICE_WAVE))
-    specs.append(ChildSpec("runner", [*openwa, "runner"], env, SERVICE_WAVE))
+    # One machine for everything: the runner (its browsers above all) yields the CPU to the API, so a
+    # backlog of sends never slows the answers to requests; RUNNER_NICE set by the user wins.
+    runner_env = {"RUNNER_NICE": str(UP_RUNNER_NICE), **env}
+    specs.append(ChildSpec("runner", [*openwa, "runner"], runner_env, SERVICE_WAVE))
     if options.sandbox:  # first, so the runner finds it up; it serves its own port (SANDBOX_PORT, 2786)
         specs.insert(0, ChildSpec("sandbox", [*openwa, "sandbox"], env, SERVICE_WAVE))
     return specs

@@ -60,8 +60,13 @@ for i = 2, #KEYS do
 end
 return 1
 """
+# Count one more time the record is handed to the engine; 0 when there is no such record (never creates one).
+_COUNT_SEND_ATTEMPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'sendAttempts', 1)
+"""
 _RANKS_ARG = " ".join(f"{status.value}={rank}" for status, rank in STATUS_RANK.items())
-_WIRE_HIDDEN = frozenset({"content"})
+_WIRE_HIDDEN = frozenset({"content", "sendAttempts"})
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class MessageRepository:
         self._conn, self._keys, self._retention = conn, keys, retention_seconds
         self._advance = conn.register_script(_ADVANCE)
         self._update = conn.register_script(_UPDATE)
+        self._count_send_attempt = conn.register_script(_COUNT_SEND_ATTEMPT)
 
     def create(self, record: Mapping[str, Any], *, pipeline: Pipeline) -> None:
         """Queue the writes of a new record and its indexes on `pipeline` (executed by the caller, so the
@@ -126,6 +132,12 @@ class MessageRepository:
                 pipe.hgetall(self._keys.message(session_id, message_id))
             raws = pipe.execute()
         return [_decode(raw) if raw else None for raw in raws]
+
+    def count_send_attempt(self, session_id: str, message_id: str) -> int:
+        """Count a hand-over of the message to the engine, before it happens. Returns the count including
+        this one (1: no earlier attempt can have reached WhatsApp), or 0 when there is no such record."""
+        with translate_redis_errors():
+            return int(self._count_send_attempt(keys=[self._keys.message(session_id, message_id)]))
 
     def advance(self, session_id: str, message_id: str, status: MessageStatus, **fields: Any) -> int:
         """Move the record to `status` (with `fields`) if that is a step forward.

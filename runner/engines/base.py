@@ -112,12 +112,20 @@ class Engine(ABC):
         """An 8-character code for linking by phone number instead of QR."""
 
     @abstractmethod
-    async def send_text(self, chat_id: str, text: str, message_id: str | None = None) -> SentMessage:
+    async def send_text(
+        self, chat_id: str, text: str, message_id: str | None = None, *, first_attempt: bool = False
+    ) -> SentMessage:
         """Send a text. With `message_id`, it is used as the id, and a message that already exists under
-        it is not sent again (so a re-delivered job sends once)."""
+        it is not sent again (so a re-delivered job sends once). `first_attempt` says no earlier attempt
+        can have handed this id over, so the engine may skip looking for it."""
 
     async def send_message(
-        self, chat_id: str, content: Mapping[str, Any], message_id: str | None = None
+        self,
+        chat_id: str,
+        content: Mapping[str, Any],
+        message_id: str | None = None,
+        *,
+        first_attempt: bool = False,
     ) -> SentMessage:
         """Send any kind of message. `content` is the stored outbound content (`kind`: text, image, video,
         audio, ptt, document, sticker, location, contact, poll, forward; media as `media.base64`), with the
@@ -127,7 +135,9 @@ class Engine(ABC):
             and not content.get("quotedMessageId")
             and not content.get("mentions")
         ):
-            return await self.send_text(chat_id, str(content["text"]), message_id)
+            return await self.send_text(
+                chat_id, str(content["text"]), message_id, first_attempt=first_attempt
+            )
         raise NotSupportedByEngine(
             f"sending {content.get('kind')} is not supported by the {self.name} engine"
         )

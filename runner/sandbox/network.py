@@ -27,7 +27,7 @@ from runner.sandbox.model import (
     Phone,
 )
 from runner.sandbox.store import Store
-from runner.sandbox.views import aggregate_ack, key_view, message_view
+from runner.sandbox.views import aggregate_ack, chat_view, key_view, message_view
 
 FAULT_KINDS = ("disconnect", "logout", "ack_delay", "error_463", "error_475")
 
@@ -245,7 +245,10 @@ class Network:
             if number != message.sender and ids.user_jid(message.sender) in self.phone(number).blocked:
                 continue  # a blocked sender's messages never reach the blocker
             view = message_view(self.state, message, number, new=True)
-            self.publish(number, {"type": "message", "msg": view})
+            # The chat as this phone now sees it rides along, as WhatsApp pushes chat updates with a
+            # message: the page need not ask for it (one request per message otherwise).
+            chat = chat_view(self.state, number, view["id"]["remote"])
+            self.publish(number, {"type": "message", "msg": view, "chat": chat})
 
     def _schedule_delivery(self, message: Message, recipients: list[str]) -> None:
         reachable = [n for n in recipients if ids.user_jid(message.sender) not in self.phone(n).blocked]

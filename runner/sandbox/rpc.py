@@ -13,7 +13,7 @@ from runner.sandbox import actions, compose, ids
 from runner.sandbox.errors import BadRequest, NotFound
 from runner.sandbox.model import Device
 from runner.sandbox.network import Network
-from runner.sandbox.views import contact_view, group_metadata_view, message_view
+from runner.sandbox.views import chat_view, message_view
 
 Args = dict[str, Any]
 Handler = Callable[[Network, Device, Args], Any]
@@ -45,27 +45,6 @@ def chat_id(args: Args, name: str = "chat") -> str:
     return ids.parse_chat_id(args.get(name), field=name)
 
 
-def chat_view(network: Network, number: str, chat: str) -> dict[str, Any]:
-    """A raw ChatModel of `chat` for phone `number`."""
-    state = network.chat_state(number, chat)
-    contact = contact_view(network.state, chat)
-    return {
-        "id": chat,
-        "name": contact["name"],
-        "formattedTitle": contact["formattedName"],
-        "isGroup": ids.is_group(chat),
-        "isUser": not ids.is_group(chat),
-        "unreadCount": -1 if state.marked_unread and not state.unread else state.unread,
-        "archive": state.archive,
-        "pin": 1 if state.pin else 0,
-        "muteExpiration": state.mute_expiration,
-        "isMuted": state.mute_expiration != 0,
-        "isReadOnly": False,
-        "t": state.t,
-        "groupMetadata": group_metadata_view(network.state, chat),
-    }
-
-
 @handler("bootstrap")
 def _bootstrap(network: Network, device: Device, args: Args) -> Any:
     with network.lock:
@@ -75,7 +54,7 @@ def _bootstrap(network: Network, device: Device, args: Args) -> Any:
             "me": network.me(device),
             "deviceId": device.id,
             "about": phone.about,
-            "chats": [chat_view(network, device.number, jid) for jid in chats],
+            "chats": [chat_view(network.state, device.number, jid) for jid in chats],
             "blocked": list(phone.blocked),
         }
 
@@ -163,7 +142,7 @@ def _chats(network: Network, device: Device, args: Args) -> Any:
     with network.lock:
         phone = network.phone(device.number)
         order = sorted(phone.chats.items(), key=lambda item: -item[1].t)
-        return [chat_view(network, device.number, jid) for jid, state in order if not state.hidden]
+        return [chat_view(network.state, device.number, jid) for jid, state in order if not state.hidden]
 
 
 @handler("chat")
@@ -172,7 +151,7 @@ def _chat(network: Network, device: Device, args: Args) -> Any:
         chat = chat_id(args)
         if not ids.is_group(chat):
             network.recipients(device.number, chat)  # NotFound for a number that is not on WhatsApp
-        return chat_view(network, device.number, chat)
+        return chat_view(network.state, device.number, chat)
 
 
 @handler("messages")

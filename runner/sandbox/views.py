@@ -10,7 +10,15 @@ import base64
 from typing import Any
 
 from runner.sandbox.ids import is_group, serialize_key, user_jid
-from runner.sandbox.model import ACK_READ, ROLE_MEMBER, ROLE_SUPERADMIN, Message, NetworkState, Phone
+from runner.sandbox.model import (
+    ACK_READ,
+    ROLE_MEMBER,
+    ROLE_SUPERADMIN,
+    ChatState,
+    Message,
+    NetworkState,
+    Phone,
+)
 
 
 def key_view(message: Message, viewer: str) -> dict[str, Any]:
@@ -146,6 +154,27 @@ def contact_view(state: NetworkState, jid: str) -> dict[str, Any]:
         "isGroup": False,
         "isBusiness": False,
         "isWAContact": phone is not None,
+    }
+
+
+def chat_view(state: NetworkState, number: str, chat: str) -> dict[str, Any]:
+    """A raw ChatModel of `chat` for phone `number` (its settings for the chat created if missing)."""
+    settings = state.phones[number].chats.setdefault(chat, ChatState())
+    contact = contact_view(state, chat)
+    return {
+        "id": chat,
+        "name": contact["name"],
+        "formattedTitle": contact["formattedName"],
+        "isGroup": is_group(chat),
+        "isUser": not is_group(chat),
+        "unreadCount": -1 if settings.marked_unread and not settings.unread else settings.unread,
+        "archive": settings.archive,
+        "pin": 1 if settings.pin else 0,
+        "muteExpiration": settings.mute_expiration,
+        "isMuted": settings.mute_expiration != 0,
+        "isReadOnly": False,
+        "t": settings.t,
+        "groupMetadata": group_metadata_view(state, chat),
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,11 @@ def group_gone(pgid: int) -> bool:
     return False
 
 
+def niceness(pid: int) -> int:
+    """The nice value of process `pid` (field 19 of /proc/<pid>/stat)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def test_a_runner_holds_at_most_max_sessions_and_the_extra_one_waits_for_another_runner(
     fresh_stack: Stack,
 ) -> None:
@@ -43,10 +49,14 @@ def test_a_runner_holds_at_most_max_sessions_and_the_extra_one_waits_for_another
     assert leases.holder(waiting) is None
     assert status_of(client, waiting)["engineLoaded"] is False
 
-    stack.start_runner("runner-b", MAX_SESSIONS="1")
+    stack.start_runner("runner-b", MAX_SESSIONS="1", RUNNER_NICE="5")
     wait_status(client, waiting, "qr_ready")
     holders = {session_id: lease.runner_id for session_id in ids if (lease := leases.holder(session_id))}
     assert holders == {held: "runner-a", waiting: "runner-b"}
+    # RUNNER_NICE reaches the session processes (and so their browsers); the default leaves them alone.
+    ours = niceness(os.getpid())
+    assert [niceness(pid) for pid in session_processes(waiting, "runner-b")] == [min(19, ours + 5)]
+    assert [niceness(pid) for pid in session_processes(held, "runner-a")] == [ours]
 
 
 def test_a_crashed_session_process_is_restarted_with_a_growing_delay(fresh_stack: Stack) -> None:

@@ -17,3 +17,12 @@ def test_up_with_sandbox_starts_it_first_and_makes_it_the_engine() -> None:
     specs = child_specs(UpOptions(sandbox=True), {"ENGINE_TYPE": "webjs"})
     assert [spec.name for spec in specs] == ["sandbox", "api", "webhook-worker", "runner"]
     assert all(spec.env["ENGINE_TYPE"] == "sandbox" for spec in specs)
+
+
+def test_up_runs_the_runner_at_a_lower_cpu_priority_unless_told_otherwise() -> None:
+    runner = next(spec for spec in child_specs(UpOptions(), {}) if spec.name == "runner")
+    assert runner.env["RUNNER_NICE"] == "10"
+    others = [spec for spec in child_specs(UpOptions(), {}) if spec.name != "runner"]
+    assert all("RUNNER_NICE" not in spec.env for spec in others)
+    chosen = next(spec for spec in child_specs(UpOptions(), {"RUNNER_NICE": "0"}) if spec.name == "runner")
+    assert chosen.env["RUNNER_NICE"] == "0"

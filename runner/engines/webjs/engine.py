@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 BRIDGE_JS = (Path(__file__).parent / "bridge.js").read_text()
 WA_JS_PATH = Path(__file__).resolve().parents[2] / "node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js"
 
-_SEND_TEXT = """async ([chat, text, id]) => {
-  if (id) {
+_SEND_TEXT = """async ([chat, text, id, firstAttempt]) => {
+  if (id && !firstAttempt) {
     const full = id.includes('_') ? id : 'true_' + chat + '_' + id;
     try {
       const found = await WPP.chat.getMessageById(full);
@@ -156,17 +156,24 @@ class WebJsEngine(Engine):
         )
         return str(code)
 
-    async def send_text(self, chat_id: str, text: str, message_id: str | None = None) -> SentMessage:
-        result = await self._call(_SEND_TEXT, [chat_id, text, message_id])
+    async def send_text(
+        self, chat_id: str, text: str, message_id: str | None = None, *, first_attempt: bool = False
+    ) -> SentMessage:
+        result = await self._call(_SEND_TEXT, [chat_id, text, message_id, first_attempt])
         code = result.get("errorCode")
         if code is not None:
             await self._refused(int(code))
-        return SentMessage(id=str(result["id"]), ack=int(result["ack"]))
+        return SentMessage(id=str(result["id"]), ack=int(result["ack"]), existed=bool(result.get("existed")))
 
     async def send_message(
-        self, chat_id: str, content: Mapping[str, Any], message_id: str | None = None
+        self,
+        chat_id: str,
+        content: Mapping[str, Any],
+        message_id: str | None = None,
+        *,
+        first_attempt: bool = False,
     ) -> SentMessage:
-        result = await self._call(_SEND_MESSAGE, [chat_id, dict(content), message_id])
+        result = await self._call(_SEND_MESSAGE, [chat_id, dict(content), message_id, first_attempt])
         code = result.get("errorCode")
         if code is not None:
             await self._refused(int(code))

@@ -92,8 +92,21 @@
     input.value = '';
   });
 
+  // Re-render at most every RENDER_EVERY_MS, not per event: each render asks the server for the chat list,
+  // and a page sending dozens of messages a second (a runner driving it) would spend most of its time, and
+  // the sandbox's, on a view nobody looks at. A person sees the change within a fraction of a second.
+  const RENDER_EVERY_MS = 300;
+  let renderTimer = null;
+  function scheduleRender() {
+    if (renderTimer !== null) return;
+    renderTimer = setTimeout(() => {
+      renderTimer = null;
+      renderChats();
+      renderMessages();
+    }, RENDER_EVERY_MS);
+  }
   for (const name of ['chat.new_message', 'chat.msg_ack_change', 'chat.msg_revoke', 'chat.msg_edited']) {
-    WPP.on(name, () => { renderChats(); renderMessages(); });
+    WPP.on(name, scheduleRender);
   }
   WPP.on('conn.online', (online) => { $('status').textContent = online ? 'Connected' : 'Reconnecting…'; });
 

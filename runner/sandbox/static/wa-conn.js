@@ -175,10 +175,8 @@
     message(event) {
       const msg = upsertMsg(event.msg);
       const isNewChat = !state.chats.has(chatOf(msg));
-      rpc('chat', { chat: chatOf(msg) }).then((raw) => {
-        const chat = upsertChat(raw);
-        if (isNewChat) emit('chat.new_chat', chat);
-      }).catch(() => {});
+      const chat = upsertChat(event.chat); // the server sends the chat as this phone sees it now
+      if (isNewChat) emit('chat.new_chat', chat);
       if (state.emitted.has(msg.id._serialized)) return;
       state.emitted.add(msg.id._serialized);
       emit('chat.new_message', msg);

@@ -1,7 +1,8 @@
-// page.evaluate(script, [chatId, content, messageId]): one send of any kind (see engine.py _SEND_MESSAGE).
-async ([chat, c, id]) => {
+// page.evaluate(script, [chatId, content, messageId, firstAttempt]): one send of any kind (see engine.py
+// _SEND_MESSAGE). An id WhatsApp already has is not sent again; on a first attempt it cannot have it yet.
+async ([chat, c, id, firstAttempt]) => {
   const full = id && (id.includes('_') ? id : 'true_' + chat + '_' + id);
-  if (full) {
+  if (full && !firstAttempt) {
     try {
       const found = await WPP.chat.getMessageById(full);
       if (found) return { id: String(found.id._serialized || found.id), ack: found.ack || 0, existed: true };
