@@ -101,7 +101,7 @@ class LiveStack:
         self.api = self._stack.enter_context(
             Gunicorn("functions.wsgi:app", self.settings, self.env, self.workdir)
         )
-        # The runner's CPU priority is `openwa up`'s (RUNNER_NICE=10): the API and runner share this machine.
+        # The runner's CPU priority is `openwa up`'s (UP_RUNNER_NICE): the API and runner share this machine.
         runner_env = {"RUNNER_ID": "bench-runner", "RUNNER_NICE": str(UP_RUNNER_NICE), **self.extra_env}
         self._spawn([sys.executable, "-m", "runner"], "runner", **runner_env)
 

@@ -39,6 +39,7 @@ import httpx
 
 from bench.harness import BenchError, GunicornSettings, machine_info, percentile, record_section, scratch_dir
 from bench.live_stack import LiveStack
+from functions.cli.embedded import UP_RUNNER_NICE
 from runner.sandbox.feed import PhoneFeed
 
 KEY = "messages_e2e"
@@ -310,7 +311,8 @@ def markdown(result: dict[str, Any]) -> str:
     sent = round(s["rate"] * s["block_s"] * s["rounds"])
     lines = [
         f"Latest run: {m['date']}, {m['cores']} cores (load average {m['loadavg']}), Python {m['python']}.",
-        f"`gunicorn {s['gunicorn']}`, one runner, pacing off; arrivals pushed by devices linked to phones. "
+        f"`gunicorn {s['gunicorn']}`, one runner (`RUNNER_NICE={UP_RUNNER_NICE}`, as `openwa up`), "
+        "pacing off; arrivals pushed by devices linked to phones. "
         f"Outbound: {sent} send-text per run at {s['rate']:g} msg/s (and at {s['low_rate']:g} msg/s) in "
         f"{s['block_s']:g} s blocks interleaved "
         f"with the same number of phone -> phone sends through the sandbox (baseline), latency from the "

@@ -45,6 +45,7 @@ from bench.harness import (
     scratch_dir,
 )
 from bench.live_stack import LiveStack
+from functions.cli.embedded import UP_RUNNER_NICE
 from functions.queueing import session_queue_name
 
 KEY = "messages_send"
@@ -179,7 +180,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Latest run: {m['date']}, {m['cores']} cores (load average {m['loadavg']}), Python {m['python']}.",
         f"`gunicorn {s['gunicorn']}`; a session linked to a sandbox phone, its runner sending what is queued "
-        f"(pacing off). Open loop: {s['rate']:g} req/s, {s['rounds']} x {s['block_s']:g} s blocks per "
+        f"(pacing off; at `RUNNER_NICE={UP_RUNNER_NICE}`, as `openwa up` runs it). Open loop: "
+        f"{s['rate']:g} req/s, {s['rounds']} x {s['block_s']:g} s blocks per "
         f"request after {s['warmup_s']:g} s warm-up, latency from the intended send time. Saturation: "
         f"{s['connections']} keep-alive connections, {s['sat_rounds']} x 1 s slices per request. Baseline: "
         f"`GET {BASELINE_PATH}` on the same server, interleaved with the sends. {s['runs']} runs on one "

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     runner_command_timeout_seconds: float = Field(30.0, gt=0, le=600)
     runner_id: str | None = None
     # CPU priority (nice) of a runner and everything it starts (session processes, Chromium). `openwa up`
-    # sets 10: on one machine, requests to the API go before sending the backlog.
+    # sets 19: on one machine, requests to the API go before sending the backlog.
     runner_nice: int = Field(0, ge=0, le=19)
     session_lease_ttl: float = Field(10.0, ge=2, le=600)
     auth_snapshot_interval: float = Field(60.0, ge=5, le=86_400)

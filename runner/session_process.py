@@ -53,6 +53,7 @@ from runner.inbox import Inbox
 from runner.leases import Lease, LeaseStore
 from runner.outbox import Outbox
 from runner.pacing import Pacer
+from runner.priority import lower_priority
 from runner.reconnect import ReconnectPolicy
 from runner.reporter import Reporter
 from runner.session_worker import SessionWorker, recover_orphaned_jobs, unblock_when_stopping
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 HELD_POLL_SECONDS = 1.0
 SCHEDULED_POLL_SECONDS = 0.25
+PRIORITY_REFRESH_SECONDS = 30.0
 
 
 class SessionRuntime:
@@ -176,8 +178,21 @@ class SessionRuntime:
             self._reconnects(),
             self._release_held(),
             self._release_scheduled(),
+            self._cpu_priority(),
         )
         self._tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+
+    async def _cpu_priority(self) -> None:
+        """RUNNER_NICE for the browser too (see `runner.priority`): applied once the engine has started it,
+        then again now and then for processes started since (a browser restarted by a reconnect)."""
+        if not self.settings.runner_nice:
+            return
+        while True:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(
+                    lower_priority, os.getpid(), self.settings.runner_nice, spare=os.getppid()
+                )
+            await asyncio.sleep(PRIORITY_REFRESH_SECONDS)
 
     async def _snapshot_loop(self) -> None:
         while True:

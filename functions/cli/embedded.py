@@ -60,7 +60,7 @@ class _AdminKey:
     key: str | None  # only when it was just created: it is printed once
 
 
-UP_RUNNER_NICE = 10
+UP_RUNNER_NICE = 19
 
 
 def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:

@@ -21,7 +21,7 @@ def test_up_with_sandbox_starts_it_first_and_makes_it_the_engine() -> None:
 
 def test_up_runs_the_runner_at_a_lower_cpu_priority_unless_told_otherwise() -> None:
     runner = next(spec for spec in child_specs(UpOptions(), {}) if spec.name == "runner")
-    assert runner.env["RUNNER_NICE"] == "10"
+    assert runner.env["RUNNER_NICE"] == "19"
     others = [spec for spec in child_specs(UpOptions(), {}) if spec.name != "runner"]
     assert all("RUNNER_NICE" not in spec.env for spec in others)
     chosen = next(spec for spec in child_specs(UpOptions(), {"RUNNER_NICE": "0"}) if spec.name == "runner")
