@@ -31,12 +31,12 @@ from functions.core.enums import SessionStatus
 from functions.core.errors import Conflict, DomainError, NotFound
 from functions.core.messages import MEDIA_KINDS, Direction, MessageStatus, message_type, new_message_id
 from functions.core.models import Session
-from functions.queueing import enqueue_send
+from functions.queueing import enqueue_send, send_job
 from functions.services import media as media_files
 from functions.services.sessions import SessionNotFound
 from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
-from functions.state.messages import MessagePage, MessageRepository
+from functions.state.messages import IdempotentAnswer, MessagePage, MessageRepository
 from functions.state.pacing import PacingState
 from functions.state.sessions import SessionRepository
 from functions.storage import BlobStorage
@@ -233,10 +233,20 @@ class MessageService:
     def _commit(
         self, request: SendRequest, record: dict[str, Any], answer: dict[str, Any], *, hold: bool
     ) -> None:
-        """Record + job (or hold) + idempotency answer in one transaction; a concurrent request with the same
+        """Record + job (or hold) + idempotency answer, all or nothing; a concurrent request with the same
         Idempotency-Key that commits first wins, and this one then answers with its result."""
         idem_key = self._idempotency_key(request) if request.idempotency_key else None
         stored = orjson.dumps({"fingerprint": request.fingerprint, "answer": answer})
+        if request.send_at is None or request.send_at.timestamp() <= time.time():
+            # The common case in one Lua call (one command instead of seven, no WATCH round trip).
+            ttl = self._settings.idempotency_ttl_hours * 3600
+            idempotency = IdempotentAnswer(idem_key, stored, ttl) if idem_key else None
+            job = None if hold else send_job(str(record["sessionId"]), str(record["id"]))
+            kept = self._messages.accept(record, job=job, idempotency=idempotency)
+            if kept is not None:
+                answer.clear()
+                answer.update(self._replay(kept, request))
+            return
         with translate_redis_errors():
             for _ in range(_COMMIT_ATTEMPTS):
                 with self._conn.pipeline(transaction=True) as pipe:

@@ -22,6 +22,7 @@ from redis.client import Pipeline
 from redis.exceptions import WatchError
 
 from functions.core.messages import STATUS_RANK, MessageStatus
+from functions.queueing import QueuedJob
 from functions.state.codec import text
 from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
@@ -44,29 +45,74 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
+# Shared by `_CREATE` and `_ACCEPT`: the record at KEYS[record] (field/value pairs ARGV[first..last]) and its
+# indexes at KEYS[record + 1..], scored `score` (ms), all expiring after `retention` seconds.
+_WRITE_RECORD = """
+local function write_record(record, first, last, retention, score, message_id)
+  redis.call('HSET', KEYS[record], unpack(ARGV, first, last))
+  redis.call('EXPIRE', KEYS[record], retention)
+  local oldest = tonumber(score) - tonumber(retention) * 1000
+  for i = record + 1, #KEYS do
+    redis.call('ZADD', KEYS[i], score, message_id)
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', oldest)
+    redis.call('EXPIRE', KEYS[i], retention)
+  end
+end
+"""
 # A new record and its indexes. KEYS[1] record, KEYS[2..] indexes. ARGV[1] "1" to write nothing when the
 # record exists, ARGV[2] retention (s), ARGV[3] index score (ms), ARGV[4] message id, ARGV[5..] field/value
 # pairs. Returns 0 when the record existed (nothing written), else 1. One command instead of eleven: much of a
 # send's accept CPU is redis-py packing and parsing commands, not Redis running them.
-_CREATE = """
+_CREATE = (
+    _WRITE_RECORD
+    + """
 if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-local oldest = tonumber(ARGV[3]) - tonumber(ARGV[2]) * 1000
-for i = 2, #KEYS do
-  redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', oldest)
-  redis.call('EXPIRE', KEYS[i], ARGV[2])
-end
+write_record(1, 5, #ARGV, ARGV[2], ARGV[3], ARGV[4])
 return 1
 """
+)
 # Count one more time the record is handed to the engine; 0 when there is no such record (never creates one).
 _COUNT_SEND_ATTEMPT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('HINCRBY', KEYS[1], 'sendAttempts', 1)
 """
+# A send accepted, all or nothing in one command: its Idempotency-Key answer, the record and its indexes
+# (as `_CREATE`), and the entry that makes it go out, pushed on a list (the send job's id on the session's
+# queue, with the job's hash and the queue's registration; or the message id on the hold list).
+# KEYS[1] idempotency key, KEYS[2] the list, KEYS[3] job hash, KEYS[4] set registering the list, KEYS[5]
+# record, KEYS[6..] indexes. ARGV[1] the answer to keep under KEYS[1] ('' for none), ARGV[2] its TTL (s),
+# ARGV[3] the list entry, ARGV[4] "1" to write the job, ARGV[5] retention (s), ARGV[6] index score (ms),
+# ARGV[7] message id, ARGV[8] number of record fields, then record field/value pairs, then job pairs.
+# Returns the answer already kept under KEYS[1] (nothing written), or nil.
+_ACCEPT = (
+    _WRITE_RECORD
+    + """
+if ARGV[1] ~= '' then
+  local earlier = redis.call('GET', KEYS[1])
+  if earlier then return earlier end
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+local first_job = 9 + tonumber(ARGV[8]) * 2
+write_record(5, 9, first_job - 1, ARGV[5], ARGV[6], ARGV[7])
+if ARGV[4] == '1' then
+  redis.call('HSET', KEYS[3], unpack(ARGV, first_job))
+  redis.call('SADD', KEYS[4], KEYS[2])
+end
+redis.call('RPUSH', KEYS[2], ARGV[3])
+return false
+"""
+)
 _RANKS_ARG = " ".join(f"{status.value}={rank}" for status, rank in STATUS_RANK.items())
 _WIRE_HIDDEN = frozenset({"content", "sendAttempts"})
+
+
+@dataclass(frozen=True)
+class IdempotentAnswer:
+    """The answer to keep under an Idempotency-Key (`key`), for `ttl_seconds`."""
+
+    key: str
+    answer: bytes
+    ttl_seconds: int
 
 
 @dataclass(frozen=True)
@@ -87,12 +133,46 @@ class MessageRepository:
         self._advance = conn.register_script(_ADVANCE)
         self._update = conn.register_script(_UPDATE)
         self._count_send_attempt = conn.register_script(_COUNT_SEND_ATTEMPT)
+        self._accept = conn.register_script(_ACCEPT)
 
     def create(self, record: Mapping[str, Any], *, pipeline: Pipeline) -> None:
         """Queue the writes of a new record and its indexes on `pipeline` (executed by the caller, so the
         record and the job that sends it are written together)."""
         # EVAL, not a registered script: in a pipeline, EVALSHA costs an extra SCRIPT EXISTS round trip.
         pipeline.eval(_CREATE, *self._create_args(record, only_if_absent=False))
+
+    def accept(
+        self,
+        record: Mapping[str, Any],
+        *,
+        job: QueuedJob | None,
+        idempotency: IdempotentAnswer | None = None,
+    ) -> bytes | None:
+        """Write a new outbound record together with what sends it: `job` (queued now), or, without one,
+        its entry on the session's hold list; and, with `idempotency`, the answer kept for its key. All in
+        one atomic command. Returns the answer an earlier request kept under that key (then nothing is
+        written), else None."""
+        session_id, message_id = str(record["sessionId"]), str(record["id"])
+        record_key = self._keys.message(session_id, message_id)
+        if job is not None:
+            heads = [job.queue_key, job.job_key, job.registry]
+            entry, job_fields = job.job_id, job.fields
+        else:
+            held = self._keys.held_messages(session_id)
+            heads, entry, job_fields = [held, held, held], message_id, ()
+        idem_key, answer, ttl = record_key, b"", 0  # without a key: ARGV[1] '' skips it
+        if idempotency is not None:
+            idem_key, answer, ttl = idempotency.key, idempotency.answer, idempotency.ttl_seconds
+        keys = [idem_key, *heads, record_key, *self._indexes(record)]
+        score = int(time.time() * 1000)
+        args: list[Any] = [answer, ttl, entry, "1" if job else "0", self._retention, score, message_id]
+        args.append(len(record))
+        for name, value in record.items():
+            args += [name, orjson.dumps(value)]
+        args += job_fields
+        with translate_redis_errors():
+            earlier = self._accept(keys=keys, args=args)
+        return bytes(earlier) if earlier else None
 
     def create_if_absent(self, record: Mapping[str, Any]) -> bool:
         """Store a record seen from WhatsApp (inbound, or sent from the phone); False if it exists."""

@@ -1,0 +1,96 @@
+"""A send is accepted in one Lua call that writes the record, its indexes, the RQ job (written by hand, as
+RQ's own enqueue would) and the Idempotency-Key answer, all or nothing: RQ reads the job back as its own,
+and concurrent requests with one key send once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import Flask
+from redis import Redis
+from rq.job import Job, JobStatus
+from rq.utils import now
+
+from functions.config import Settings
+from functions.core.enums import SessionStatus
+from functions.queueing import SEND_JOB_OPTIONS, SessionJob, send_job, session_queue
+from functions.state.keys import Keys
+from functions.state.sessions import SessionRepository
+
+BOB = "15550002222@c.us"
+
+
+def test_the_hand_written_send_job_is_the_job_rq_would_write(redis_conn: Redis) -> None:
+    ours = send_job("session-1", "message-1")
+    queue = session_queue(redis_conn, "session-1")
+    theirs = queue.create_job(
+        SessionJob.SEND_MESSAGE,
+        args=("session-1", "message-1"),
+        timeout=SEND_JOB_OPTIONS.timeout,
+        result_ttl=SEND_JOB_OPTIONS.result_ttl,
+        failure_ttl=SEND_JOB_OPTIONS.failure_ttl,
+        status=JobStatus.QUEUED,
+    )
+    theirs.origin, theirs.enqueued_at = queue.name, now()
+    expected = {name: value for name, value in theirs.to_dict().items() if value is not None}
+    written = dict(zip(ours.fields[::2], ours.fields[1::2], strict=True))
+    stamps = ("created_at", "enqueued_at")
+    assert {k: v for k, v in written.items() if k not in stamps} == {
+        k: v for k, v in expected.items() if k not in stamps
+    }
+    assert (ours.queue_key, ours.job_key) == (queue.key, Job.key_for(ours.job_id))
+
+
+def _ready_session(app: Flask, settings: Settings, redis_conn: Redis, headers: dict[str, str]) -> str:
+    client = app.test_client()
+    session_id: str = client.post("/api/sessions", json={"name": "accept"}, headers=headers).json["id"]  # type: ignore[index]
+    SessionRepository(redis_conn, Keys(settings.redis_prefix)).update(session_id, status=SessionStatus.READY)
+    return session_id
+
+
+def test_an_accepted_send_is_a_record_and_a_job_rq_runs_as_its_own(
+    app: Flask, settings: Settings, redis_conn: Redis, admin_headers: dict[str, str]
+) -> None:
+    session_id = _ready_session(app, settings, redis_conn, admin_headers)
+    response = app.test_client().post(
+        f"/api/sessions/{session_id}/messages/send-text",
+        json={"chatId": BOB, "text": "hello"},
+        headers=admin_headers,
+    )
+    assert response.status_code == 201, response.json
+    message_id = response.json["messageId"]  # type: ignore[index]
+
+    [job] = session_queue(redis_conn, session_id).jobs  # RQ lists the queue and loads the job
+    assert (job.func_name, job.args, job.kwargs) == (SessionJob.SEND_MESSAGE, (session_id, message_id), {})
+    assert (job.get_status(), job.origin, job.timeout) == (JobStatus.QUEUED, f"session:{session_id}", 120)
+    assert job.description == f"{SessionJob.SEND_MESSAGE}({session_id!r}, {message_id!r})"
+    record = app.test_client().get(
+        f"/api/sessions/{session_id}/messages/{BOB}/{message_id}", headers=admin_headers
+    )
+    assert record.status_code == 200
+    assert (record.json["status"], record.json["body"]) == ("pending", "hello")  # type: ignore[index]
+    assert "sendAttempts" not in record.json  # type: ignore[operator]
+
+
+def test_concurrent_sends_with_one_idempotency_key_write_one_record_and_one_job(
+    app: Flask, settings: Settings, redis_conn: Redis, admin_headers: dict[str, str]
+) -> None:
+    session_id = _ready_session(app, settings, redis_conn, admin_headers)
+    headers = {**admin_headers, "Idempotency-Key": "order-7"}
+
+    def send(_: int) -> tuple[int, str]:
+        response = app.test_client().post(
+            f"/api/sessions/{session_id}/messages/send-text",
+            json={"chatId": BOB, "text": "once"},
+            headers=headers,
+        )
+        return response.status_code, response.json["messageId"]  # type: ignore[index]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(16)))
+
+    assert {status for status, _ in answers} == {201}
+    assert len({message_id for _, message_id in answers}) == 1
+    assert len(session_queue(redis_conn, session_id).jobs) == 1
+    listing = app.test_client().get(f"/api/sessions/{session_id}/messages", headers=admin_headers)
+    assert listing.json["total"] == 1  # type: ignore[index]
