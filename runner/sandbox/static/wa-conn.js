@@ -175,8 +175,13 @@
     message(event) {
       const msg = upsertMsg(event.msg);
       const isNewChat = !state.chats.has(chatOf(msg));
-      const chat = upsertChat(event.chat); // the server sends the chat as this phone sees it now
-      if (isNewChat) emit('chat.new_chat', chat);
+      const announce = (raw) => {
+        const chat = upsertChat(raw);
+        if (isNewChat) emit('chat.new_chat', chat);
+      };
+      // The server sends the chat as this phone sees it now; an event logged by an older sandbox has none.
+      if (event.chat) announce(event.chat);
+      else rpc('chat', { chat: chatOf(msg) }).then(announce).catch(() => {});
       if (state.emitted.has(msg.id._serialized)) return;
       state.emitted.add(msg.id._serialized);
       emit('chat.new_message', msg);
