@@ -163,35 +163,32 @@ class QueuedJob:
     fields: tuple[Any, ...]  # name, value, name, value...
 
 
-@lru_cache(maxsize=1)
-def _send_job_template() -> tuple[Job, tuple[tuple[str, Any], ...]]:
-    """RQ's serialisation of a send job, made once: only the arguments, the queue and the timestamps change
-    from one send to the next (RQ's own enqueue costs ~0.3 ms of the API's CPU per send, most of a send's
-    Redis-side work)."""
-    opts = SEND_JOB_OPTIONS
+@lru_cache(maxsize=16)
+def _job_template(func: str, timeout: int, result_ttl: int, failure_ttl: int) -> tuple[Job, tuple[Any, ...]]:
+    """RQ's own serialisation of a job of this kind, made once: from one job to the next only the arguments,
+    the queue, the id and the timestamps change (RQ's own enqueue costs ~0.3 ms of the caller's CPU)."""
     job = Job.create(
-        SessionJob.SEND_MESSAGE,
-        args=("", ""),
+        func,
         connection=Redis(),  # never used: nothing is sent, `to_dict` only serialises
-        origin=session_queue_name(""),
-        timeout=opts.timeout,
-        result_ttl=opts.result_ttl,
-        failure_ttl=opts.failure_ttl,
+        origin="template",
+        timeout=timeout,
+        result_ttl=result_ttl,
+        failure_ttl=failure_ttl,
         status=JobStatus.QUEUED,
     )
     job.enqueued_at = now()
     return job, tuple((name, value) for name, value in job.to_dict().items() if value is not None)
 
 
-def send_job(session_id: str, message_id: str) -> QueuedJob:
-    """The send job of stored message `message_id`, due now, ready to be written by the caller."""
-    template, fields = _send_job_template()
-    args = (session_id, message_id)
+def hand_written_job(func: str, queue_name: str, args: tuple[Any, ...], options: JobOptions) -> QueuedJob:
+    """Job `func(*args)` due now on queue `queue_name`, as RQ's enqueue would write it (no retry), for the
+    caller to write in its own Lua call."""
+    template, fields = _job_template(func, options.timeout, options.result_ttl, options.failure_ttl)
     stamp = utcformat(now())
     varying = {
-        "data": zlib.compress(template.serializer.dumps((SessionJob.SEND_MESSAGE, None, args, {}))),
-        "description": get_call_string(SessionJob.SEND_MESSAGE, args, {}, max_length=75),
-        "origin": session_queue_name(session_id),
+        "data": zlib.compress(template.serializer.dumps((func, None, args, {}))),
+        "description": get_call_string(func, args, {}, max_length=75),
+        "origin": queue_name,
         "created_at": stamp,
         "enqueued_at": stamp,
     }
@@ -199,8 +196,14 @@ def send_job(session_id: str, message_id: str) -> QueuedJob:
     for name, value in fields:
         flat += (name, varying.get(name, value))
     job_id = str(uuid.uuid4())
-    queue_key = Queue.redis_queue_namespace_prefix + session_queue_name(session_id)
+    queue_key = Queue.redis_queue_namespace_prefix + queue_name
     return QueuedJob(job_id, Job.key_for(job_id), queue_key, Queue.redis_queues_keys, tuple(flat))
+
+
+def send_job(session_id: str, message_id: str) -> QueuedJob:
+    """The send job of stored message `message_id`, due now, ready to be written by the caller."""
+    queue_name = session_queue_name(session_id)
+    return hand_written_job(SessionJob.SEND_MESSAGE, queue_name, (session_id, message_id), SEND_JOB_OPTIONS)
 
 
 def release_due_jobs(conn: Redis, session_id: str, *, limit: int = 100) -> int:
@@ -263,34 +266,24 @@ return 1
 """
 
 
-@lru_cache(maxsize=8)
-def _drain_job_template(timeout: int) -> tuple[tuple[str, Any], ...]:
-    """RQ's own serialisation of a drain job. It takes no arguments, so two drain jobs differ only in id
-    and timestamps: serialising once per timeout saves ~0.1 ms on every push."""
-    job = Job.create(
-        WEBHOOK_DRAIN_JOB,
-        connection=Redis(),  # never used: nothing is sent, `to_dict` only serialises
-        origin=WEBHOOKS_QUEUE,
+def _push_and_wake(client: Redis | Pipeline, entries: list[str], timeout: int) -> None:
+    options = JobOptions(
         timeout=timeout + WEBHOOK_DRAIN_SECONDS,
         result_ttl=WEBHOOK_JOB_RESULT_TTL,
         failure_ttl=WEBHOOK_JOB_FAILURE_TTL,
-        status=JobStatus.QUEUED,
     )
-    job.enqueued_at = now()
-    return tuple((name, value) for name, value in job.to_dict().items() if value is not None)
-
-
-def _push_and_wake(client: Redis | Pipeline, entries: list[str], timeout: int) -> None:
-    job_id = str(uuid.uuid4())
-    stamp = utcformat(now())
-    fields: list[Any] = []
-    for name, value in _drain_job_template(timeout):
-        fields += (name, stamp if name in ("created_at", "enqueued_at") else value)
-    keys = [WEBHOOKS_READY_KEY, WEBHOOKS_WAKE_KEY, Queue.redis_queue_namespace_prefix + WEBHOOKS_QUEUE]
-    keys += [Queue.redis_queues_keys, Job.key_for(job_id), WEBHOOKS_BELL_KEY]
+    job = hand_written_job(WEBHOOK_DRAIN_JOB, WEBHOOKS_QUEUE, (), options)
+    keys = [
+        WEBHOOKS_READY_KEY,
+        WEBHOOKS_WAKE_KEY,
+        job.queue_key,
+        job.registry,
+        job.job_key,
+        WEBHOOKS_BELL_KEY,
+    ]
     # EVAL, not EVALSHA: inside a caller's pipeline a registered script costs an extra SCRIPT EXISTS round
     # trip, and Redis caches the compiled script by its body anyway.
-    args = [WEBHOOK_WAKE_TTL_MS, job_id, len(entries), *entries, *fields]
+    args = [WEBHOOK_WAKE_TTL_MS, job.job_id, len(entries), *entries, *job.fields]
     client.eval(_PUSH_AND_WAKE, len(keys), *keys, *args)
 
 

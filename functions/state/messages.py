@@ -165,7 +165,15 @@ class MessageRepository:
             idem_key, answer, ttl = idempotency.key, idempotency.answer, idempotency.ttl_seconds
         keys = [idem_key, *heads, record_key, *self._indexes(record)]
         score = int(time.time() * 1000)
-        args: list[Any] = [answer, ttl, entry, "1" if job else "0", self._retention, score, message_id]
+        args: list[Any] = [
+            answer,
+            ttl,
+            entry,
+            "0" if job is None else "1",
+            self._retention,
+            score,
+            message_id,
+        ]
         args.append(len(record))
         for name, value in record.items():
             args += [name, orjson.dumps(value)]

@@ -247,7 +247,8 @@ class Network:
             view = message_view(self.state, message, number, new=True)
             # The chat as this phone now sees it rides along, as WhatsApp pushes chat updates with a
             # message: the page need not ask for it (one request per message otherwise).
-            chat = chat_view(self.state, number, view["id"]["remote"])
+            remote = str(view["id"]["remote"])
+            chat = chat_view(self.state, remote, self.chat_state(number, remote))
             self.publish(number, {"type": "message", "msg": view, "chat": chat})
 
     def _schedule_delivery(self, message: Message, recipients: list[str]) -> None:

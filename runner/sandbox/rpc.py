@@ -49,12 +49,12 @@ def chat_id(args: Args, name: str = "chat") -> str:
 def _bootstrap(network: Network, device: Device, args: Args) -> Any:
     with network.lock:
         phone = network.phone(device.number)
-        chats = [jid for jid, state in phone.chats.items() if not state.hidden]
+        visible = [(jid, state) for jid, state in phone.chats.items() if not state.hidden]
         return {
             "me": network.me(device),
             "deviceId": device.id,
             "about": phone.about,
-            "chats": [chat_view(network.state, device.number, jid) for jid in chats],
+            "chats": [chat_view(network.state, jid, state) for jid, state in visible],
             "blocked": list(phone.blocked),
         }
 
@@ -142,7 +142,7 @@ def _chats(network: Network, device: Device, args: Args) -> Any:
     with network.lock:
         phone = network.phone(device.number)
         order = sorted(phone.chats.items(), key=lambda item: -item[1].t)
-        return [chat_view(network.state, device.number, jid) for jid, state in order if not state.hidden]
+        return [chat_view(network.state, jid, state) for jid, state in order if not state.hidden]
 
 
 @handler("chat")
@@ -151,7 +151,7 @@ def _chat(network: Network, device: Device, args: Args) -> Any:
         chat = chat_id(args)
         if not ids.is_group(chat):
             network.recipients(device.number, chat)  # NotFound for a number that is not on WhatsApp
-        return chat_view(network.state, device.number, chat)
+        return chat_view(network.state, chat, network.chat_state(device.number, chat))
 
 
 @handler("messages")

@@ -157,9 +157,8 @@ def contact_view(state: NetworkState, jid: str) -> dict[str, Any]:
     }
 
 
-def chat_view(state: NetworkState, number: str, chat: str) -> dict[str, Any]:
-    """A raw ChatModel of `chat` for phone `number` (its settings for the chat created if missing)."""
-    settings = state.phones[number].chats.setdefault(chat, ChatState())
+def chat_view(state: NetworkState, chat: str, settings: ChatState) -> dict[str, Any]:
+    """A raw ChatModel of `chat` for the phone whose `settings` for it these are (`Network.chat_state`)."""
     contact = contact_view(state, chat)
     return {
         "id": chat,
