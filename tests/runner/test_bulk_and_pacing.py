@@ -22,7 +22,7 @@ from functions.core.clock import iso, utcnow
 from functions.state.keys import Keys
 from functions.state.pacing import PacingState
 from tests.runner.conftest import Stack, wait_for
-from tests.runner.test_messaging import PNG, Linked
+from tests.runner.test_messaging import PNG, Linked, link_alice
 from tests.runner.test_session_lifecycle import raw_qr, status_of, wait_status
 
 pytestmark = pytest.mark.e2e
@@ -51,15 +51,10 @@ def linked(stack: Stack) -> Iterator[Linked]:
     for number, name in {**people, HANK: "Hank"}.items():
         stack.control("POST", "/phones", json={"number": number, "name": name})
     stack.start_runner("runner-pacing", **PACING)
-    client = stack.client()
-    session_id = client.sessions.create({"name": "alice-bulk"})["id"]
-    client.sessions.start(session_id)
-    wait_status(client, session_id, "qr_ready")
-    stack.control("POST", f"/phones/{ALICE}/link", json={"qr": raw_qr(stack, session_id)})
-    wait_status(client, session_id, "ready")
+    linked = link_alice(stack, "alice-bulk")
+    client, session_id = linked.client, linked.session_id
     for number in (BOB, CAROL):
         stack.control("POST", f"/phones/{number}/messages", json={"to": f"{ALICE}@c.us", "text": "hi Alice"})
-    linked = Linked(stack, client, session_id)
 
     def heard_from_both() -> bool:
         page = client.messages.list(session_id, {"limit": 100})

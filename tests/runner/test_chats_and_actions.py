@@ -16,8 +16,7 @@ from openwa import OpenWAClient
 from openwa.errors import OpenWAApiError
 
 from tests.runner.conftest import Stack, wait_for
-from tests.runner.test_messaging import ALICE, BOB, BOB_CHAT, CAROL, Linked
-from tests.runner.test_session_lifecycle import raw_qr, wait_status
+from tests.runner.test_messaging import ALICE, BOB, BOB_CHAT, CAROL, Linked, link_alice
 
 pytestmark = pytest.mark.e2e
 
@@ -31,13 +30,7 @@ def linked(stack: Stack) -> Iterator[Linked]:
     for number, name in ((ALICE, "Alice"), (BOB, "Bob"), (CAROL, "Carol")):
         stack.control("POST", "/phones", json={"number": number, "name": name})
     stack.start_runner("runner-chats")
-    client = stack.client()
-    session_id = client.sessions.create({"name": "alice-chats"})["id"]
-    client.sessions.start(session_id)
-    wait_status(client, session_id, "qr_ready")
-    stack.control("POST", f"/phones/{ALICE}/link", json={"qr": raw_qr(stack, session_id)})
-    wait_status(client, session_id, "ready")
-    yield Linked(stack, client, session_id)
+    yield link_alice(stack, "alice-chats")
     stack.stop_runners()
 
 

@@ -67,6 +67,17 @@ class Linked:
         return record
 
 
+def link_alice(stack: Stack, session_name: str) -> Linked:
+    """A new session, started on the runner already running and linked to Alice's phone by its QR."""
+    client = stack.client()
+    session_id = client.sessions.create({"name": session_name})["id"]
+    client.sessions.start(session_id)
+    wait_status(client, session_id, "qr_ready")
+    stack.control("POST", f"/phones/{ALICE}/link", json={"qr": raw_qr(stack, session_id)})
+    wait_status(client, session_id, "ready")
+    return Linked(stack, client, session_id)
+
+
 @pytest.fixture(scope="module")
 def linked(stack: Stack) -> Iterator[Linked]:
     """One linked session (Alice) for the whole module, with Bob and Carol on the network."""
@@ -74,13 +85,7 @@ def linked(stack: Stack) -> Iterator[Linked]:
     for number, name in ((ALICE, "Alice"), (BOB, "Bob"), (CAROL, "Carol")):
         stack.control("POST", "/phones", json={"number": number, "name": name})
     stack.start_runner("runner-msg")
-    client = stack.client()
-    session_id = client.sessions.create({"name": "alice-messages"})["id"]
-    client.sessions.start(session_id)
-    wait_status(client, session_id, "qr_ready")
-    stack.control("POST", f"/phones/{ALICE}/link", json={"qr": raw_qr(stack, session_id)})
-    wait_status(client, session_id, "ready")
-    yield Linked(stack, client, session_id)
+    yield link_alice(stack, "alice-messages")
     stack.stop_runners()
 
 
