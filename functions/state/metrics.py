@@ -213,8 +213,9 @@ def observe(
 
 
 def read_metrics(conn: Redis, keys: Keys) -> list[MetricValues]:
-    """Every declared metric with what has been counted so far (one round trip)."""
-    with translate_redis_errors(), conn.pipeline(transaction=False) as pipe:
+    """Every declared metric with what has been counted so far (one round trip). Read in one MULTI, so
+    figures written together (an attempt's outcome, its duration, its failure) are seen together."""
+    with translate_redis_errors(), conn.pipeline(transaction=True) as pipe:
         for name in METRICS:
             pipe.hgetall(keys.metric(name))
         rows = pipe.execute()

@@ -61,15 +61,17 @@ def test_webhook_attempts_and_failures_are_counted_by_outcome(
     publish_event(redis_conn, wh_settings, session_id, "message.received", {**MESSAGE, "id": "m-2"})
 
     def dead_lettered() -> Scrape | None:
+        # A scrape reads the dead-letter gauge before the counters, in separate round trips, so one taken
+        # while the settle commits can count the failure without its dead letter: wait for the gauge.
         seen = scrape(client, admin)
-        return seen if seen.value("openwa_webhook_delivery_failures_total") == 1 else None
+        return seen if seen.value("openwa_webhook_dead_letters") == 1 else None
 
     seen = _until(dead_lettered, "the dead letter to be counted")
+    assert seen.value("openwa_webhook_delivery_failures_total") == 1
     assert seen.value("openwa_webhook_attempts_total", outcome="dead_lettered") == 1
     assert seen.value("openwa_webhook_attempts_total", outcome="delivered") == 1
     assert seen.value("openwa_webhook_attempt_duration_seconds_count") == 3
     assert seen.value("openwa_webhook_attempt_duration_seconds_sum") > 0
-    assert seen.value("openwa_webhook_dead_letters") == 1
 
 
 def test_the_backlog_gauge_counts_deliveries_due_until_a_worker_drains_them(
