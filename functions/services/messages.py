@@ -2,7 +2,9 @@
 
 The record, the send job and the Idempotency-Key answer are written in one Redis transaction, so a request
 either leaves all three or none (a crash in between cannot leave a key that answers for a message that was
-never queued). Media is stored first, under `media/<sessionId>/<messageId>`: a failed commit leaves at most
+never queued). For a send due now that transaction also checks the session (exists, ready or may wait,
+sends held before it), so the common send is one round trip and its hold decision cannot go stale.
+Media is stored first, under `media/<sessionId>/<messageId>`: a failed commit leaves at most
 an unreferenced blob, never a record pointing at missing bytes.
 
 A send to a session that is not `ready` is refused (409 SESSION_NOT_READY) unless the request says
@@ -113,29 +115,30 @@ class MessageService:
         """Accept a send: 201 body `{messageId, timestamp}`. Raises SessionNotFound, SessionNotReady,
         IdempotencyKeyReused, SendPacingLimited (429, see `check_pacing`; not for a send due later), and
         the media errors (InvalidMedia, MediaTooLarge, MediaUrlRefused...)."""
-        session, held = self._sessions.get_with_list_length(
-            request.session_id, self._keys.held_messages(request.session_id)
-        )
-        if session is None:
-            raise SessionNotFound(details={"sessionId": request.session_id})
+        due_now = request.send_at is None or request.send_at <= utcnow()
+        if due_now and request.media is None and not self._pacing_policy.enabled:
+            # The common case in one round trip: the commit itself checks the session (`_accept`).
+            return self._accept(request, new_message_id(request.chat_id), dict(request.content))
+        # Read first: pacing needs the session, and media is not fetched and stored for a send that an
+        # earlier answer, a missing session or a session that cannot take it would refuse anyway.
+        session = self._require_session(request.session_id)
         if request.idempotency_key:
             earlier = self._earlier_answer(request)
             if earlier is not None:
                 return earlier
-        ready = session.status is SessionStatus.READY
-        if not ready and not request.queue and request.send_at is None:
+        if session.status is not SessionStatus.READY and not _may_hold(request):
             raise SessionNotReady(details={"status": session.status.value, "sessionId": session.id})
-        if request.send_at is None or request.send_at <= utcnow():
+        if due_now:
             self.check_pacing(session, request.chat_id)
         message_id = new_message_id(request.chat_id)
         content = dict(request.content)
         if request.media is not None:
             content["media"] = self._store_media(request, message_id)
-        record = self._record(session, request, message_id, content)
+        if due_now:
+            return self._accept(request, message_id, content)
+        record = self._record(request, message_id, content, own=_own_id(session))
         answer = {"messageId": message_id, "timestamp": record["timestamp"]}
-        # Held while the session is not ready, and while sends held before are not released yet (queued now,
-        # it would overtake them; they are released in one step within a second of the session being ready).
-        self._commit(request, record, answer, hold=request.send_at is None and (not ready or held > 0))
+        self._schedule(request, record, answer)
         return answer
 
     def prepared(self, request: SendRequest) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -145,7 +148,7 @@ class MessageService:
         content = dict(request.content)
         if request.media is not None:
             content["media"] = self._store_media(request, message_id)
-        record = self._record(session, request, message_id, content)
+        record = self._record(request, message_id, content, own=_own_id(session))
         return record, {"messageId": message_id, "timestamp": record["timestamp"]}
 
     def check_pacing(self, session: Session, chat_id: str | None = None) -> None:
@@ -199,15 +202,14 @@ class MessageService:
         return {"key": key, "mimetype": file.mimetype, "filename": filename, "size": len(file.data)}
 
     def _record(
-        self, session: Session, request: SendRequest, message_id: str, content: dict[str, Any]
+        self, request: SendRequest, message_id: str, content: dict[str, Any], *, own: str | None
     ) -> dict[str, Any]:
         now = utcnow()
         media = content.get("media")
-        own = f"{session.phone}@c.us" if session.phone else None
         return {
             "id": message_id,
             "waMessageId": message_id,
-            "sessionId": session.id,
+            "sessionId": request.session_id,
             "chatId": request.chat_id,
             "from": own,
             "to": request.chat_id,
@@ -230,23 +232,34 @@ class MessageService:
             "updatedAt": iso(now),
         }
 
-    def _commit(
-        self, request: SendRequest, record: dict[str, Any], answer: dict[str, Any], *, hold: bool
-    ) -> None:
-        """Record + job (or hold) + idempotency answer, all or nothing; a concurrent request with the same
-        Idempotency-Key that commits first wins, and this one then answers with its result."""
+    def _accept(self, request: SendRequest, message_id: str, content: dict[str, Any]) -> dict[str, Any]:
+        """Commit a send due now in one atomic command that also checks its session (`accept`): the record,
+        its job or its place on the hold list, and the Idempotency-Key answer, all or nothing. A concurrent
+        request with the same key that commits first wins, and this one answers with its result."""
+        record = self._record(request, message_id, content, own=None)  # `from`: set by the commit
+        answer = {"messageId": message_id, "timestamp": record["timestamp"]}
+        idempotency = None
+        if request.idempotency_key:
+            stored = orjson.dumps({"fingerprint": request.fingerprint, "answer": answer})
+            ttl = self._settings.idempotency_ttl_hours * 3600
+            idempotency = IdempotentAnswer(self._idempotency_key(request), stored, ttl)
+        job = send_job(request.session_id, message_id)
+        done = self._messages.accept(record, job=job, may_hold=_may_hold(request), idempotency=idempotency)
+        if done.outcome == "missing":
+            raise SessionNotFound(details={"sessionId": request.session_id})
+        if done.outcome == "earlier":
+            assert done.earlier is not None
+            return self._replay(done.earlier, request)
+        if done.outcome == "not_ready":
+            raise SessionNotReady(details={"status": done.status, "sessionId": request.session_id})
+        return answer
+
+    def _schedule(self, request: SendRequest, record: dict[str, Any], answer: dict[str, Any]) -> None:
+        """Commit a send due later: the record and its scheduled job (RQ's scheduled registry), and the
+        Idempotency-Key answer, all or nothing (WATCH on the key: a concurrent request with the same key
+        that commits first wins, and this one then answers with its result)."""
         idem_key = self._idempotency_key(request) if request.idempotency_key else None
         stored = orjson.dumps({"fingerprint": request.fingerprint, "answer": answer})
-        if request.send_at is None or request.send_at.timestamp() <= time.time():
-            # The common case in one Lua call (one command instead of seven, no WATCH round trip).
-            ttl = self._settings.idempotency_ttl_hours * 3600
-            idempotency = IdempotentAnswer(idem_key, stored, ttl) if idem_key else None
-            job = None if hold else send_job(str(record["sessionId"]), str(record["id"]))
-            kept = self._messages.accept(record, job=job, idempotency=idempotency)
-            if kept is not None:
-                answer.clear()
-                answer.update(self._replay(kept, request))
-            return
         with translate_redis_errors():
             for _ in range(_COMMIT_ATTEMPTS):
                 with self._conn.pipeline(transaction=True) as pipe:
@@ -260,7 +273,7 @@ class MessageService:
                                 return
                             pipe.multi()
                             pipe.set(idem_key, stored, ex=self._settings.idempotency_ttl_hours * 3600)
-                        self.queue_writes(record, pipe, hold=hold, send_at=request.send_at)
+                        self.queue_writes(record, pipe, hold=False, send_at=request.send_at)
                         pipe.execute()
                         return
                     except WatchError:
@@ -302,6 +315,16 @@ class MessageService:
         data = self._storage().get(str(key))
         filename = (record.get("metadata") or {}).get("media", {}).get("filename")
         return data, str(record.get("mediaMimetype") or "application/octet-stream"), filename
+
+
+def _may_hold(request: SendRequest) -> bool:
+    """Whether a session that is not ready may take the send, to send once ready: queued or scheduled."""
+    return request.queue or request.send_at is not None
+
+
+def _own_id(session: Session) -> str | None:
+    """The session's own WhatsApp id (outbound records' `from`), once an account is linked."""
+    return f"{session.phone}@c.us" if session.phone else None
 
 
 def media_key(session_id: str, message_id: str) -> str:

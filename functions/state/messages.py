@@ -46,16 +46,19 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
 # Shared by `_CREATE` and `_ACCEPT`: the record at KEYS[record] (field/value pairs ARGV[first..last]) and its
-# indexes at KEYS[record + 1..], scored `score` (ms), all expiring after `retention` seconds.
+# indexes at KEYS[record + 1..] (and `extra`, an index key made in the script, when given), scored `score`
+# (ms), all expiring after `retention` seconds.
 _WRITE_RECORD = """
-local function write_record(record, first, last, retention, score, message_id)
+local function write_record(record, first, last, retention, score, message_id, extra)
   redis.call('HSET', KEYS[record], unpack(ARGV, first, last))
   redis.call('EXPIRE', KEYS[record], retention)
   local oldest = tonumber(score) - tonumber(retention) * 1000
-  for i = record + 1, #KEYS do
-    redis.call('ZADD', KEYS[i], score, message_id)
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', oldest)
-    redis.call('EXPIRE', KEYS[i], retention)
+  local indexes = {unpack(KEYS, record + 1)}
+  if extra then table.insert(indexes, extra) end
+  for _, index in ipairs(indexes) do
+    redis.call('ZADD', index, score, message_id)
+    redis.call('ZREMRANGEBYSCORE', index, '-inf', oldest)
+    redis.call('EXPIRE', index, retention)
   end
 end
 """
@@ -76,30 +79,49 @@ _COUNT_SEND_ATTEMPT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('HINCRBY', KEYS[1], 'sendAttempts', 1)
 """
-# A send accepted, all or nothing in one command: its Idempotency-Key answer, the record and its indexes
-# (as `_CREATE`), and the entry that makes it go out, pushed on a list (the send job's id on the session's
-# queue, with the job's hash and the queue's registration; or the message id on the hold list).
-# KEYS[1] idempotency key, KEYS[2] the list, KEYS[3] job hash, KEYS[4] set registering the list, KEYS[5]
-# record, KEYS[6..] indexes. ARGV[1] the answer to keep under KEYS[1] ('' for none), ARGV[2] its TTL (s),
-# ARGV[3] the list entry, ARGV[4] "1" to write the job, ARGV[5] retention (s), ARGV[6] index score (ms),
-# ARGV[7] message id, ARGV[8] number of record fields, then record field/value pairs, then job pairs.
-# Returns the answer already kept under KEYS[1] (nothing written), or nil.
+# A send accepted, all or nothing in one command, checked against its session in the same step: the session
+# must exist, an answer already kept under the Idempotency-Key is returned instead, and a session that is not
+# `ready` refuses the send unless it may be held. Then: the answer kept, the record and its indexes (as
+# `_CREATE`; its `from` is the session's own number, and the sender index is that number's), and the entry
+# that makes it go out: on the hold list when the session is not ready or sends are held already (queued
+# now, it would overtake them), else the send job's id on the session's queue, with the job's hash and the
+# queue's registration.
+# KEYS[1] session document, KEYS[2] hold list, KEYS[3] idempotency key, KEYS[4] queue, KEYS[5] job hash,
+# KEYS[6] set registering queues, KEYS[7] record, KEYS[8..] indexes but the sender's. ARGV[1] the answer to
+# keep ('' for none), ARGV[2] its TTL (s), ARGV[3] job id, ARGV[4] message id, ARGV[5] '1' when the send may
+# be held, ARGV[6] retention (s), ARGV[7] index score (ms), ARGV[8] and ARGV[9] the sender index's key
+# around the sender, ARGV[10] number of record fields, then record field/value pairs, then job pairs.
+# Returns {'queued'} or {'held'} (written), else {'missing'}, {'earlier', answer} or {'not_ready', status}.
 _ACCEPT = (
     _WRITE_RECORD
     + """
+local doc = redis.call('GET', KEYS[1])
+if not doc then return {'missing'} end
 if ARGV[1] ~= '' then
-  local earlier = redis.call('GET', KEYS[1])
-  if earlier then return earlier end
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  local earlier = redis.call('GET', KEYS[3])
+  if earlier then return {'earlier', earlier} end
 end
-local first_job = 9 + tonumber(ARGV[8]) * 2
-write_record(5, 9, first_job - 1, ARGV[5], ARGV[6], ARGV[7])
-if ARGV[4] == '1' then
-  redis.call('HSET', KEYS[3], unpack(ARGV, first_job))
-  redis.call('SADD', KEYS[4], KEYS[2])
+local session = cjson.decode(doc)
+local ready = session['status'] == 'ready'
+if not ready and ARGV[5] ~= '1' then return {'not_ready', tostring(session['status'])} end
+local hold = (not ready) or redis.call('LLEN', KEYS[2]) > 0
+if ARGV[1] ~= '' then redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2]) end
+local own, sender_index = cjson.null, nil
+if type(session['phone']) == 'string' and session['phone'] ~= '' then
+  own = session['phone'] .. '@c.us'
+  sender_index = ARGV[8] .. own .. ARGV[9]
 end
-redis.call('RPUSH', KEYS[2], ARGV[3])
-return false
+local first_job = 11 + tonumber(ARGV[10]) * 2
+write_record(7, 11, first_job - 1, ARGV[6], ARGV[7], ARGV[4], sender_index)
+redis.call('HSET', KEYS[7], 'from', cjson.encode(own))
+if hold then
+  redis.call('RPUSH', KEYS[2], ARGV[4])
+  return {'held'}
+end
+redis.call('HSET', KEYS[5], unpack(ARGV, first_job))
+redis.call('SADD', KEYS[6], KEYS[4])
+redis.call('RPUSH', KEYS[4], ARGV[3])
+return {'queued'}
 """
 )
 _RANKS_ARG = " ".join(f"{status.value}={rank}" for status, rank in STATUS_RANK.items())
@@ -113,6 +135,17 @@ class IdempotentAnswer:
     key: str
     answer: bytes
     ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """What `MessageRepository.accept` did: `queued` or `held` (written); or, with nothing written,
+    `missing` (no such session), `not_ready` (`status` is the session's) or `earlier` (`earlier` is the
+    answer kept under the Idempotency-Key before)."""
+
+    outcome: str
+    status: str | None = None
+    earlier: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -145,42 +178,37 @@ class MessageRepository:
         self,
         record: Mapping[str, Any],
         *,
-        job: QueuedJob | None,
+        job: QueuedJob,
+        may_hold: bool,
         idempotency: IdempotentAnswer | None = None,
-    ) -> bytes | None:
-        """Write a new outbound record together with what sends it: `job` (queued now), or, without one,
-        its entry on the session's hold list; and, with `idempotency`, the answer kept for its key. All in
-        one atomic command. Returns the answer an earlier request kept under that key (then nothing is
-        written), else None."""
+    ) -> Acceptance:
+        """Check the record's session and write the send, atomically, in one command (see `_ACCEPT`): the
+        record and its indexes, with `from` set to the session's own number (`record["from"]` is ignored),
+        then `job` queued, or the message held when the session is not ready (refused unless `may_hold`) or
+        sends are held already; and, with `idempotency`, the answer kept for its key. Nothing is written when
+        the session is missing or refuses the send, or when the key already has an answer."""
         session_id, message_id = str(record["sessionId"]), str(record["id"])
         record_key = self._keys.message(session_id, message_id)
-        if job is not None:
-            heads = [job.queue_key, job.job_key, job.registry]
-            entry, job_fields = job.job_id, job.fields
-        else:
-            held = self._keys.held_messages(session_id)
-            heads, entry, job_fields = [held, held, held], message_id, ()
+        heads = [self._keys.session(session_id), self._keys.held_messages(session_id)]
         idem_key, answer, ttl = record_key, b"", 0  # without a key: ARGV[1] '' skips it
         if idempotency is not None:
             idem_key, answer, ttl = idempotency.key, idempotency.answer, idempotency.ttl_seconds
-        keys = [idem_key, *heads, record_key, *self._indexes(record)]
-        score = int(time.time() * 1000)
-        args: list[Any] = [
-            answer,
-            ttl,
-            entry,
-            "0" if job is None else "1",
-            self._retention,
-            score,
-            message_id,
-        ]
-        args.append(len(record))
-        for name, value in record.items():
+        chat_id = str(record["chatId"])
+        indexes = [self._keys.session_messages(session_id), self._keys.chat_messages(session_id, chat_id)]
+        keys = [*heads, idem_key, job.queue_key, job.job_key, job.registry, record_key, *indexes]
+        sender_head, _, sender_tail = self._keys.sender_messages(session_id, "\0").partition("\0")
+        fields = [(name, value) for name, value in record.items() if name != "from"]
+        args: list[Any] = [answer, ttl, job.job_id, message_id, "1" if may_hold else "0", self._retention]
+        args += [int(time.time() * 1000), sender_head, sender_tail, len(fields)]
+        for name, value in fields:
             args += [name, orjson.dumps(value)]
-        args += job_fields
+        args += job.fields
         with translate_redis_errors():
-            earlier = self._accept(keys=keys, args=args)
-        return bytes(earlier) if earlier else None
+            reply = self._accept(keys=keys, args=args)
+        outcome, detail = text(reply[0]), reply[1] if len(reply) > 1 else None
+        if outcome == "earlier":
+            return Acceptance(outcome, earlier=bytes(detail or b""))
+        return Acceptance(outcome, status=text(detail) if detail is not None else None)
 
     def create_if_absent(self, record: Mapping[str, Any]) -> bool:
         """Store a record seen from WhatsApp (inbound, or sent from the phone); False if it exists."""

@@ -10,6 +10,7 @@ from flask import Flask
 from redis import Redis
 from rq.job import Job, JobStatus
 from rq.utils import now
+from werkzeug.test import TestResponse
 
 from functions.config import Settings
 from functions.core.enums import SessionStatus
@@ -94,3 +95,80 @@ def test_concurrent_sends_with_one_idempotency_key_write_one_record_and_one_job(
     assert len(session_queue(redis_conn, session_id).jobs) == 1
     listing = app.test_client().get(f"/api/sessions/{session_id}/messages", headers=admin_headers)
     assert listing.json["total"] == 1  # type: ignore[index]
+
+
+def _send(app: Flask, session_id: str, headers: dict[str, str], **body: object) -> TestResponse:
+    return app.test_client().post(
+        f"/api/sessions/{session_id}/messages/send-text",
+        json={"chatId": BOB, "text": "hi", **body},
+        headers=headers,
+    )
+
+
+def test_a_send_to_a_missing_or_unready_session_is_refused_and_writes_nothing(
+    app: Flask, settings: Settings, redis_conn: Redis, admin_headers: dict[str, str]
+) -> None:
+    session_id: str = (
+        app.test_client().post("/api/sessions", json={"name": "unready"}, headers=admin_headers).json["id"]
+    )  # type: ignore[index]
+    before = set(redis_conn.keys("*"))
+    keyed = {**admin_headers, "Idempotency-Key": "k-1"}
+
+    missing = _send(app, "no-such-session", keyed)
+    refused = _send(app, session_id, keyed)
+
+    assert (missing.status_code, missing.json["code"]) == (404, "SESSION_NOT_FOUND")  # type: ignore[index]
+    assert (refused.status_code, refused.json["code"]) == (409, "SESSION_NOT_READY")  # type: ignore[index]
+    assert refused.json["details"] == {"status": "created", "sessionId": session_id}  # type: ignore[index]
+    assert set(redis_conn.keys("*")) == before  # no record, job, hold or kept answer
+
+
+def test_a_queued_send_to_an_unready_session_is_held_not_queued(
+    app: Flask, settings: Settings, redis_conn: Redis, admin_headers: dict[str, str]
+) -> None:
+    keys = Keys(settings.redis_prefix)
+    session_id: str = (
+        app.test_client().post("/api/sessions", json={"name": "later"}, headers=admin_headers).json["id"]
+    )  # type: ignore[index]
+
+    held = _send(app, session_id, admin_headers, queue=True)
+
+    assert held.status_code == 201, held.json
+    assert redis_conn.lrange(keys.held_messages(session_id), 0, -1) == [held.json["messageId"].encode()]  # type: ignore[index]
+    assert session_queue(redis_conn, session_id).jobs == []
+
+
+def test_a_send_records_the_sessions_own_number_as_its_sender(
+    app: Flask, settings: Settings, redis_conn: Redis, admin_headers: dict[str, str]
+) -> None:
+    session_id = _ready_session(app, settings, redis_conn, admin_headers)
+    SessionRepository(redis_conn, Keys(settings.redis_prefix)).update(session_id, phone="15550001111")
+
+    message_id = _send(app, session_id, admin_headers).json["messageId"]  # type: ignore[index]
+
+    record = app.test_client().get(
+        f"/api/sessions/{session_id}/messages/{BOB}/{message_id}", headers=admin_headers
+    )
+    assert record.json["from"] == "15550001111@c.us"  # type: ignore[index]
+    by_sender = app.test_client().get(
+        f"/api/sessions/{session_id}/messages",
+        query_string={"from": "15550001111@c.us"},
+        headers=admin_headers,
+    )
+    assert [m["id"] for m in by_sender.json["messages"]] == [message_id]  # type: ignore[index]
+
+
+def test_a_kept_answer_is_given_again_after_the_session_stopped_being_ready(
+    app: Flask, settings: Settings, redis_conn: Redis, admin_headers: dict[str, str]
+) -> None:
+    session_id = _ready_session(app, settings, redis_conn, admin_headers)
+    headers = {**admin_headers, "Idempotency-Key": "order-8"}
+    first = _send(app, session_id, headers)
+    SessionRepository(redis_conn, Keys(settings.redis_prefix)).update(
+        session_id, status=SessionStatus.DISCONNECTED
+    )
+
+    again = _send(app, session_id, headers)
+
+    assert (again.status_code, again.json) == (201, first.json)
+    assert len(session_queue(redis_conn, session_id).jobs) == 1
