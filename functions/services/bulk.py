@@ -173,7 +173,7 @@ class BulkService:
                     pipe.multi()
                     self._batches.create(batch, pipeline=pipe)
                     for record, send_at in planned:
-                        self._messages.queue_writes(record, pipe, hold=False, send_at=send_at)
+                        self._messages.queue_writes(record, pipe, send_at=send_at)
                     pipe.execute()
                     return
                 except WatchError:

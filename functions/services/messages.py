@@ -8,7 +8,7 @@ Media is stored first, under `media/<sessionId>/<messageId>`: a failed commit le
 an unreferenced blob, never a record pointing at missing bytes.
 
 A send to a session that is not `ready` is refused (409 SESSION_NOT_READY) unless the request says
-`"queue": true` (or is scheduled with `sendAt`): the message is then held (`<p>:session:<id>:held`) and the
+`"queue": true` (or is scheduled with `sendAt`): the message is then held (`<p>:session:<id>:holds`) and the
 session process releases held messages, in order, once it is ready. While any are held, later sends are held
 behind them, so the sends of one chat go out in the order they were accepted.
 """
@@ -273,23 +273,19 @@ class MessageService:
                                 return
                             pipe.multi()
                             pipe.set(idem_key, stored, ex=self._settings.idempotency_ttl_hours * 3600)
-                        self.queue_writes(record, pipe, hold=False, send_at=request.send_at)
+                        self.queue_writes(record, pipe, send_at=request.send_at)
                         pipe.execute()
                         return
                     except WatchError:
                         continue
         raise Conflict("Too many concurrent requests with this Idempotency-Key")
 
-    def queue_writes(
-        self, record: dict[str, Any], pipe: Any, *, hold: bool, send_at: datetime | None = None
-    ) -> None:
-        """Queue on `pipe` the writes that make `record` a pending send: the record and its job (or hold)."""
+    def queue_writes(self, record: dict[str, Any], pipe: Any, *, send_at: datetime | None = None) -> None:
+        """Queue on `pipe` the writes that make `record` a pending send: the record and its job, due at
+        `send_at` (now when None). A job that falls due while the session is not ready is held then."""
         self._messages.create(record, pipeline=pipe)
         session_id, message_id = str(record["sessionId"]), str(record["id"])
-        if hold:
-            self._messages.hold(session_id, message_id, pipeline=pipe)
-        else:
-            enqueue_send(self._conn, session_id, message_id, pipeline=pipe, send_at=send_at)
+        enqueue_send(self._conn, session_id, message_id, pipeline=pipe, send_at=send_at)
 
     # Reading
 

@@ -34,7 +34,8 @@
 | `<p>:session:<sid>:messages`          | zset   | message ids by timestamp (ms), trimmed by retention |
 | `<p>:session:<sid>:chat:<chat>:msgs`  | zset   | the same, one chat                                 |
 | `<p>:session:<sid>:from:<jid>:msgs`   | zset   | the same, one sender                               |
-| `<p>:session:<sid>:held`              | list   | ids of queued sends waiting for the session (FIFO) |
+| `<p>:session:<sid>:holds`             | zset   | sends waiting for the session, by acceptance number |
+| `<p>:session:<sid>:send-seq`          | string | the session's last acceptance number (INCR, TTL)   |
 | `<p>:idempotency:<sid>:<sha256>`      | string | the first answer to an Idempotency-Key (24 h)      |
 | `<p>:pacing:<sid>`                    | hash   | send pacing: day, sent, cold, failures, openUntil  |
 | `<p>:pacing:<sid>:chats`              | set    | chats this session has sent to (not cold any more) |
@@ -173,7 +174,12 @@ class Keys:
         return f"{self.prefix}:session:{session_id}:from:{sender}:msgs"
 
     def held_messages(self, session_id: str) -> str:
-        return f"{self.prefix}:session:{session_id}:held"
+        """Sends waiting for the session to be ready: a sorted set scored by acceptance order."""
+        return f"{self.prefix}:session:{session_id}:holds"
+
+    def send_sequence(self, session_id: str) -> str:
+        """The session's acceptance counter: each send accepted now takes the next number."""
+        return f"{self.prefix}:session:{session_id}:send-seq"
 
     def idempotency(self, session_id: str, digest: str) -> str:
         return f"{self.prefix}:idempotency:{session_id}:{digest}"

@@ -7,6 +7,11 @@ to, body, type, direction, timestamp, metadata, status, createdAt, mediaPath, me
 
 Status updates go through one Lua call that only moves a message forward (pending → sent → delivered →
 read, or failed), so acks arriving out of order or twice never regress a record.
+
+Sends waiting for their session to be ready (`<p>:session:<id>:holds`) are a sorted set scored by the order
+in which they were accepted (`acceptSeq`, from the session's counter, taken in the accept itself): a send
+the session process finds not ready goes back to its own place, ahead of sends the API accepted after it
+and held meanwhile, and the release queues them all in that order.
 """
 
 from __future__ import annotations
@@ -86,8 +91,10 @@ return redis.call('HINCRBY', KEYS[1], 'sendAttempts', 1)
 # that makes it go out: on the hold list when the session is not ready or sends are held already (queued
 # now, it would overtake them), else the send job's id on the session's queue, with the job's hash and the
 # queue's registration.
+# The send takes the session's next acceptance number (`acceptSeq`), its place on the hold list.
 # KEYS[1] session document, KEYS[2] hold list, KEYS[3] idempotency key, KEYS[4] queue, KEYS[5] job hash,
-# KEYS[6] set registering queues, KEYS[7] record, KEYS[8..] indexes but the sender's. ARGV[1] the answer to
+# KEYS[6] set registering queues, KEYS[7] acceptance counter, KEYS[8] record, KEYS[9..] indexes but the
+# sender's. ARGV[1] the answer to
 # keep ('' for none), ARGV[2] its TTL (s), ARGV[3] job id, ARGV[4] message id, ARGV[5] '1' when the send may
 # be held, ARGV[6] retention (s), ARGV[7] index score (ms), ARGV[8] and ARGV[9] the sender index's key
 # around the sender, ARGV[10] number of record fields, then record field/value pairs, then job pairs.
@@ -104,7 +111,7 @@ end
 local session = cjson.decode(doc)
 local ready = session['status'] == 'ready'
 if not ready and ARGV[5] ~= '1' then return {'not_ready', tostring(session['status'])} end
-local hold = (not ready) or redis.call('LLEN', KEYS[2]) > 0
+local hold = (not ready) or redis.call('ZCARD', KEYS[2]) > 0
 if ARGV[1] ~= '' then redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2]) end
 local own, sender_index = cjson.null, nil
 if type(session['phone']) == 'string' and session['phone'] ~= '' then
@@ -112,10 +119,12 @@ if type(session['phone']) == 'string' and session['phone'] ~= '' then
   sender_index = ARGV[8] .. own .. ARGV[9]
 end
 local first_job = 11 + tonumber(ARGV[10]) * 2
-write_record(7, 11, first_job - 1, ARGV[6], ARGV[7], ARGV[4], sender_index)
-redis.call('HSET', KEYS[7], 'from', cjson.encode(own))
+write_record(8, 11, first_job - 1, ARGV[6], ARGV[7], ARGV[4], sender_index)
+local seq = redis.call('INCR', KEYS[7])
+redis.call('EXPIRE', KEYS[7], ARGV[6])
+redis.call('HSET', KEYS[8], 'from', cjson.encode(own), 'acceptSeq', seq)
 if hold then
-  redis.call('RPUSH', KEYS[2], ARGV[4])
+  redis.call('ZADD', KEYS[2], seq, ARGV[4])
   return {'held'}
 end
 redis.call('HSET', KEYS[5], unpack(ARGV, first_job))
@@ -124,8 +133,17 @@ redis.call('RPUSH', KEYS[4], ARGV[3])
 return {'queued'}
 """
 )
+# A send found not ready by the session process goes back on the hold list at its acceptance number
+# (a send that has none, scheduled or bulk, takes the next one: its place is when it fell due).
+# KEYS[1] hold list, KEYS[2] record, KEYS[3] acceptance counter. ARGV[1] message id.
+_HOLD = """
+local seq = tonumber(redis.call('HGET', KEYS[2], 'acceptSeq') or '')
+if not seq then seq = redis.call('INCR', KEYS[3]) end
+redis.call('ZADD', KEYS[1], seq, ARGV[1])
+return seq
+"""
 _RANKS_ARG = " ".join(f"{status.value}={rank}" for status, rank in STATUS_RANK.items())
-_WIRE_HIDDEN = frozenset({"content", "sendAttempts"})
+_WIRE_HIDDEN = frozenset({"content", "sendAttempts", "acceptSeq"})
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,7 @@ class MessageRepository:
         self._update = conn.register_script(_UPDATE)
         self._count_send_attempt = conn.register_script(_COUNT_SEND_ATTEMPT)
         self._accept = conn.register_script(_ACCEPT)
+        self._hold = conn.register_script(_HOLD)
 
     def create(self, record: Mapping[str, Any], *, pipeline: Pipeline) -> None:
         """Queue the writes of a new record and its indexes on `pipeline` (executed by the caller, so the
@@ -195,7 +214,8 @@ class MessageRepository:
             idem_key, answer, ttl = idempotency.key, idempotency.answer, idempotency.ttl_seconds
         chat_id = str(record["chatId"])
         indexes = [self._keys.session_messages(session_id), self._keys.chat_messages(session_id, chat_id)]
-        keys = [*heads, idem_key, job.queue_key, job.job_key, job.registry, record_key, *indexes]
+        sequence = self._keys.send_sequence(session_id)
+        keys = [*heads, idem_key, job.queue_key, job.job_key, job.registry, sequence, record_key, *indexes]
         sender_head, _, sender_tail = self._keys.sender_messages(session_id, "\0").partition("\0")
         fields = [(name, value) for name, value in record.items() if name != "from"]
         args: list[Any] = [answer, ttl, job.job_id, message_id, "1" if may_hold else "0", self._retention]
@@ -316,22 +336,28 @@ class MessageRepository:
 
     # Queued sends waiting for their session to be ready (`"queue": true`).
 
-    def hold(self, session_id: str, message_id: str, *, pipeline: Pipeline | None = None) -> None:
-        target = pipeline if pipeline is not None else self._conn
+    def hold(self, session_id: str, message_id: str) -> None:
+        """Put a send back on the hold list at its place in acceptance order (see `_HOLD`)."""
+        keys = [
+            self._keys.held_messages(session_id),
+            self._keys.message(session_id, message_id),
+            self._keys.send_sequence(session_id),
+        ]
         with translate_redis_errors():
-            target.rpush(self._keys.held_messages(session_id), message_id)
+            self._hold(keys=keys, args=[message_id])
 
     def release_held(self, session_id: str, enqueue: Callable[[str, Pipeline], None]) -> int:
-        """Queue every held send, oldest first: `enqueue(message_id, pipe)` for each, in the transaction that
-        also empties the hold list. Returns how many. Atomic (WATCH): a send held meanwhile is part of this
-        release or stays held, and the list is never seen empty before its sends are queued, so a send the
-        API accepts after it (queued directly when nothing is held) never overtakes a held one."""
+        """Queue every held send in acceptance order: `enqueue(message_id, pipe)` for each, in the
+        transaction that also empties the hold list. Returns how many. Atomic (WATCH): a send held meanwhile
+        is part of this release or stays held, and the list is never seen empty before its sends are queued,
+        so a send the API accepts after it (queued directly when nothing is held) never overtakes a held
+        one."""
         key = self._keys.held_messages(session_id)
         with translate_redis_errors(), self._conn.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     pipe.watch(key)  # type: ignore[no-untyped-call]
-                    ids = [text(i) for i in pipe.lrange(key, 0, -1)]
+                    ids = [text(i) for i in pipe.zrange(key, 0, -1)]
                     if not ids:
                         return 0
                     pipe.multi()
@@ -345,12 +371,16 @@ class MessageRepository:
 
     def held_count(self, session_id: str) -> int:
         with translate_redis_errors():
-            return int(self._conn.llen(self._keys.held_messages(session_id)))
+            return int(self._conn.zcard(self._keys.held_messages(session_id)))
 
     def delete_session(self, session_id: str) -> None:
         """Drop a deleted session's indexes and hold list (records expire by their TTL)."""
         with translate_redis_errors():
-            self._conn.delete(self._keys.session_messages(session_id), self._keys.held_messages(session_id))
+            self._conn.delete(
+                self._keys.session_messages(session_id),
+                self._keys.held_messages(session_id),
+                self._keys.send_sequence(session_id),
+            )
 
     def delete_chat(self, session_id: str, chat_id: str) -> int:
         """Drop the stored messages of one chat (cleared or deleted on WhatsApp): their records and their

@@ -3,6 +3,8 @@ behind them, and the session process releases them to the queue in one step (DES
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask.testing import FlaskClient
 from redis import Redis
 from redis.client import Pipeline
@@ -60,15 +62,57 @@ def test_a_send_held_while_the_release_runs_is_released_with_it_in_order(
     keys = Keys(settings.redis_prefix)
     repo = MessageRepository(redis_conn, keys, retention_seconds=3600)
     repo.hold("s1", "3EB0A")
-    api = Redis.from_url(settings.redis_url)  # another client, as the API is
+    api = MessageRepository(Redis.from_url(settings.redis_url), keys, retention_seconds=3600)  # as the API
     holds_meanwhile = ["3EB0B"]
 
     def enqueue(message_id: str, pipe: Pipeline) -> None:
         if holds_meanwhile:  # between the release reading the list and committing
-            api.rpush(keys.held_messages("s1"), holds_meanwhile.pop())
+            api.hold("s1", holds_meanwhile.pop())
         enqueue_send(redis_conn, "s1", message_id, pipeline=pipe)
 
     assert repo.release_held("s1", enqueue) == 2
     assert queued(redis_conn, "s1") == ["3EB0A", "3EB0B"]
     assert repo.held_count("s1") == 0
-    api.close()
+
+
+def test_sends_found_unready_by_the_session_go_back_ahead_of_sends_accepted_after_them(
+    client: FlaskClient, admin_headers: dict[str, str], settings: Settings, redis_conn: Redis
+) -> None:
+    """The session drops with A and B on its queue. Its process takes A and holds it; the API holds C,
+    accepted meanwhile; then the process takes B and holds it too. Released, they go A, B, C: B keeps the
+    place it was accepted in, ahead of C."""
+    keys = Keys(settings.redis_prefix)
+    sessions, repo = (
+        SessionRepository(redis_conn, keys),
+        MessageRepository(redis_conn, keys, retention_seconds=3600),
+    )
+    session_id = client.post("/api/sessions", json={"name": "drops"}, headers=admin_headers).json["id"]  # type: ignore[index]
+    sessions.update(session_id, status=SessionStatus.READY)
+    first, second = (send(client, admin_headers, session_id, text) for text in ("A", "B"))
+    sessions.update(session_id, status=SessionStatus.DISCONNECTED)
+
+    queue = session_queue(redis_conn, session_id)
+    queue.remove(queue.jobs[0])
+    repo.hold(session_id, first)  # the process took A's job and found the session down
+    third = send(client, admin_headers, session_id, "C", queue=True)
+    queue.remove(queue.jobs[0])
+    repo.hold(session_id, second)  # then B's
+
+    assert release(redis_conn, repo, session_id) == 3
+    assert queued(redis_conn, session_id) == [first, second, third]
+
+
+def test_a_scheduled_send_found_unready_is_held_behind_the_sends_held_before_it_fell_due(
+    client: FlaskClient, admin_headers: dict[str, str], settings: Settings, redis_conn: Redis
+) -> None:
+    keys = Keys(settings.redis_prefix)
+    repo = MessageRepository(redis_conn, keys, retention_seconds=3600)
+    session_id = client.post("/api/sessions", json={"name": "due"}, headers=admin_headers).json["id"]  # type: ignore[index]
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    scheduled = send(client, admin_headers, session_id, "at its time", sendAt=later)
+    waiting = send(client, admin_headers, session_id, "queued while down", queue=True)
+
+    repo.hold(session_id, scheduled)  # it fell due with the session still down
+
+    assert release(redis_conn, repo, session_id) == 2
+    assert queued(redis_conn, session_id) == [waiting, scheduled]

@@ -134,7 +134,7 @@ def test_a_queued_send_to_an_unready_session_is_held_not_queued(
     held = _send(app, session_id, admin_headers, queue=True)
 
     assert held.status_code == 201, held.json
-    assert redis_conn.lrange(keys.held_messages(session_id), 0, -1) == [held.json["messageId"].encode()]  # type: ignore[index]
+    assert redis_conn.zrange(keys.held_messages(session_id), 0, -1) == [held.json["messageId"].encode()]  # type: ignore[index]
     assert session_queue(redis_conn, session_id).jobs == []
 
 

@@ -144,7 +144,7 @@ def _queue_state(conn: Redis, prefix: str, session_id: str, message_id: str | No
         "failed": FailedJobRegistry(queue=queue).get_job_ids(),
         "finished": FinishedJobRegistry(queue=queue).get_job_ids(),
     }
-    held = conn.llen(Keys(prefix).held_messages(session_id))
+    held = conn.zcard(Keys(prefix).held_messages(session_id))
     found = "not found"
     for place, job_ids in places.items():
         for job in Job.fetch_many(job_ids, connection=conn):
