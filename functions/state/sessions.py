@@ -154,15 +154,6 @@ class SessionRepository:
     def page(self, *, limit: int, offset: int, only: Iterable[str] | None = None) -> list[Session]:
         return self.get_many(self.page_ids(limit=limit, offset=offset, only=only))
 
-    def get_with_list_length(self, session_id: str, list_key: str) -> tuple[Session | None, int]:
-        """The session and the length of the list at `list_key`, in one round trip (a send reads its
-        session's hold list with it)."""
-        with translate_redis_errors(), self._conn.pipeline(transaction=False) as pipe:
-            pipe.get(self._keys.session(session_id))
-            pipe.llen(list_key)
-            raw, length = pipe.execute()
-        return (_load(raw) if raw else None), int(length)
-
     def get_many(self, ids: list[str]) -> list[Session]:
         """The sessions with these ids, in order, skipping any deleted meanwhile (one round trip)."""
         if not ids:
