@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from functions.config import Settings
@@ -37,13 +39,16 @@ def translate_redis_errors() -> Iterator[None]:
 
 
 class ThreadConnections:
-    """A dedicated connection per thread, to the server of `client`, for the hottest reads.
+    """A dedicated connection per thread, to the server of `client`, for the hottest commands (the session
+    list's read, a send's accept).
 
     A command through the client borrows a pooled connection: a lock shared by the process's threads, a
     poll of the socket, and redis-py's per-use bookkeeping. That costs more CPU than the round trip itself
     (~50 us a command, measured), and a gthread API worker pays it on every request. Here each thread keeps
     its own connection (same address, timeouts, credentials); one that fails is dropped and the command
-    retried once on a new one, as the client does with `retry_on_timeout`.
+    retried once on a new one, as the client does with `retry_on_timeout`. A retried write may therefore run
+    twice, as through the client: a send accepted twice is queued twice under one message id, and the
+    second run of its job finds the message's send count above one and has the engine look for it first.
     """
 
     def __init__(self, client: Redis) -> None:
@@ -61,6 +66,15 @@ class ThreadConnections:
             conn = self._connection()
             conn.send_command(*args)
             return conn.read_response()
+
+    def run_script(self, script: Script, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """`script` (registered on the client) run by its SHA, loaded first if Redis does not have it (it
+        restarted, or its scripts were flushed)."""
+        try:
+            return self.execute("EVALSHA", script.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            script.registered_client.script_load(script.script)
+            return self.execute("EVALSHA", script.sha, len(keys), *keys, *args)
 
     def _connection(self) -> Any:  # a redis-py Connection (its methods are not annotated)
         conn = getattr(self._local, "conn", None)

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from redis import Redis
-from redis.exceptions import NoScriptError, WatchError
+from redis.exceptions import WatchError
 
 from functions.core.clock import iso, parse_iso, utcnow
 from functions.core.enums import DesiredState, SessionStatus
@@ -176,14 +176,9 @@ class SessionRepository:
     def page_with_leases(self, *, limit: int, offset: int) -> tuple[tuple[Session, bool], ...]:
         """A page of all sessions, oldest first, each with its lease flag, in one round trip (on this
         thread's own connection: `ThreadConnections`). An unchanged page is the same tuple object."""
-        script = self._page_with_leases
-        args = [1, self._keys.sessions, self._keys.session(""), self._keys.session_lease(""), offset, limit]
+        args = [self._keys.session(""), self._keys.session_lease(""), offset, limit]
         with translate_redis_errors():
-            try:
-                page = self._thread_conns.execute("EVALSHA", script.sha, *args)
-            except NoScriptError:  # Redis restarted or its scripts were flushed
-                self._conn.script_load(script.script)
-                page = self._thread_conns.execute("EVALSHA", script.sha, *args)
+            page = self._thread_conns.run_script(self._page_with_leases, [self._keys.sessions], args)
         return _page_rows(page)
 
     def all_ids(self) -> list[str]:

@@ -172,3 +172,25 @@ def test_a_kept_answer_is_given_again_after_the_session_stopped_being_ready(
 
     assert (again.status_code, again.json) == (201, first.json)
     assert len(session_queue(redis_conn, session_id).jobs) == 1
+
+
+def test_a_send_and_the_session_list_work_after_redis_forgot_its_scripts(
+    app: Flask, settings: Settings, redis_conn: Redis, admin_headers: dict[str, str]
+) -> None:
+    """Both run their scripts by SHA on the request thread's own connection; a Redis that restarted (or had
+    its scripts flushed) answers NOSCRIPT, and the script is loaded and run again, once."""
+    session_id = _ready_session(app, settings, redis_conn, admin_headers)
+    client = app.test_client()
+    send = {"chatId": BOB, "text": "before"}
+    path = f"/api/sessions/{session_id}/messages/send-text"
+    assert client.post(path, json=send, headers=admin_headers).status_code == 201
+    assert client.get("/api/sessions", headers=admin_headers).status_code == 200
+
+    redis_conn.script_flush()
+    sent = client.post(path, json={**send, "text": "after"}, headers=admin_headers)
+    listed = client.get("/api/sessions", headers=admin_headers)
+
+    assert sent.status_code == 201, sent.json
+    assert listed.status_code == 200
+    assert session_id in {session["id"] for session in listed.json}  # type: ignore[union-attr]
+    assert len(session_queue(redis_conn, session_id).jobs) == 2
