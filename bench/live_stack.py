@@ -63,6 +63,7 @@ class LiveStack:
         self.api: Gunicorn | None = None
         self._stack = contextlib.ExitStack()
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._by_name: dict[str, subprocess.Popen[bytes]] = {}
         self._http = httpx.Client(timeout=30.0)
 
     @property
@@ -112,6 +113,7 @@ class LiveStack:
         )
         log.close()
         self._processes.append(process)
+        self._by_name[name] = process
         return process
 
     def __exit__(
@@ -122,10 +124,12 @@ class LiveStack:
         self._http.close()
         self._stack.close()
 
-    def background_cpu_seconds(self) -> float:
+    def background_cpu_seconds(self, name: str | None = None) -> float:
         """CPU used so far by the sandbox and the runner's whole process tree (supervisor, session processes,
-        Playwright drivers, Chromium): what competes with the API for this machine's cores."""
-        pids, todo = [], [process.pid for process in self._processes]
+        Playwright drivers, Chromium): what competes with the API for this machine's cores. With `name`
+        ("sandbox" or "runner"), that process tree's alone."""
+        roots = self._processes if name is None else [self._by_name[name]]
+        pids, todo = [], [process.pid for process in roots]
         while todo:
             pid = todo.pop()
             pids.append(pid)
