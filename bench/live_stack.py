@@ -62,8 +62,7 @@ class LiveStack:
         self.redis_url = ""
         self.api: Gunicorn | None = None
         self._stack = contextlib.ExitStack()
-        self._processes: list[subprocess.Popen[bytes]] = []
-        self._by_name: dict[str, subprocess.Popen[bytes]] = {}
+        self._processes: dict[str, subprocess.Popen[bytes]] = {}  # by name, in start order
         self._http = httpx.Client(timeout=30.0)
 
     @property
@@ -112,14 +111,13 @@ class LiveStack:
             command, cwd=self.workdir, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
-        self._processes.append(process)
-        self._by_name[name] = process
+        self._processes[name] = process
         return process
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        for process in reversed(self._processes):  # the runner first: it stops its browsers
+        for process in reversed(self._processes.values()):  # the runner first: it stops its browsers
             _stop(process)
         self._http.close()
         self._stack.close()
@@ -128,7 +126,7 @@ class LiveStack:
         """CPU used so far by the sandbox and the runner's whole process tree (supervisor, session processes,
         Playwright drivers, Chromium): what competes with the API for this machine's cores. With `name`
         ("sandbox" or "runner"), that process tree's alone."""
-        roots = self._processes if name is None else [self._by_name[name]]
+        roots = list(self._processes.values()) if name is None else [self._processes[name]]
         pids, todo = [], [process.pid for process in roots]
         while todo:
             pid = todo.pop()

@@ -38,6 +38,9 @@ def translate_redis_errors() -> Iterator[None]:
         raise StateUnavailable(details={"reason": str(exc)}) from exc
 
 
+_SHARED_ATTRIBUTE = "_openwa_thread_connections"
+
+
 class ThreadConnections:
     """A dedicated connection per thread, to the server of `client`, for the hottest commands (the session
     list's read, a send's accept).
@@ -54,6 +57,19 @@ class ThreadConnections:
     def __init__(self, client: Redis) -> None:
         self._pool = client.connection_pool
         self._local = threading.local()
+
+    @classmethod
+    def of(cls, client: Redis) -> ThreadConnections:
+        """The one instance for `client`'s pool, shared by every repository on it: a thread keeps one
+        dedicated connection, however many repositories send through it."""
+        pool = client.connection_pool
+        # Kept on the pool itself, so it lives and dies with it (the pool's connection arguments refer back
+        # to the pool, which rules out a cache weakly keyed by it).
+        shared: ThreadConnections | None = getattr(pool, _SHARED_ATTRIBUTE, None)
+        if shared is None:
+            shared = cls(client)
+            setattr(pool, _SHARED_ATTRIBUTE, shared)
+        return shared
 
     def execute(self, *args: Any) -> Any:
         """Send one command, return its reply (ResponseError and its subclasses are raised)."""

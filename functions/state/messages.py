@@ -186,7 +186,7 @@ class MessageRepository:
         self._count_send_attempt = conn.register_script(_COUNT_SEND_ATTEMPT)
         self._accept = conn.register_script(_ACCEPT)
         # The API's hottest write: on the request thread's own connection (see `ThreadConnections`).
-        self._thread_conns = ThreadConnections(conn)
+        self._thread_conns = ThreadConnections.of(conn)
         self._hold = conn.register_script(_HOLD)
 
     def create(self, record: Mapping[str, Any], *, pipeline: Pipeline) -> None:

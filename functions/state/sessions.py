@@ -113,7 +113,7 @@ class SessionRepository:
         self._conn = conn
         self._keys = keys
         self._page_with_leases = conn.register_script(_PAGE_WITH_LEASES)
-        self._thread_conns = ThreadConnections(conn)
+        self._thread_conns = ThreadConnections.of(conn)
 
     def create(self, session: Session) -> Session:
         """Store a new session atomically with its name; SessionNameTaken if the name is in use."""
