@@ -98,12 +98,13 @@ class GunicornSettings:
     """The settings every app in one run is served with; identical for the app and its baseline.
 
     The defaults mirror what `openwa api` runs on a 2-core machine (`functions/cli/gunicorn_conf.py`: gthread,
-    one worker per CPU, 8 threads), except a longer keep-alive so idle benchmark connections are never reaped.
+    two workers per CPU, 4 threads), except a longer keep-alive, so idle benchmark connections are never
+    reaped.
     """
 
     worker_class: str = "gthread"
-    workers: int = 2
-    threads: int = 8
+    workers: int = 4
+    threads: int = 4
     keep_alive: int = 30
 
     def args(self) -> list[str]:
