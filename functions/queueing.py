@@ -67,6 +67,8 @@ class SessionJob:
     REQUEST_PAIRING_CODE = "runner.jobs.request_pairing_code"
     SEND = "runner.jobs.send"
     SEND_MESSAGE = "runner.jobs.send_message"
+    # Queue the sends held for readiness (the session is ready again): run between jobs, see `runner.outbox`.
+    RELEASE_HELD = "runner.jobs.release_held"
     # Optional engine capabilities (message actions, chats, contacts, history; `functions.core.chats`).
     ENGINE_CAPABILITY = "runner.jobs.engine_capability"
 
@@ -118,6 +120,22 @@ def enqueue_session_job(
 
 # A send job: short-lived result (the message record is the log), failures kept a day for inspection.
 SEND_JOB_OPTIONS = JobOptions(timeout=120, result_ttl=30, failure_ttl=24 * 3600)
+RELEASE_JOB_OPTIONS = JobOptions(timeout=60, result_ttl=30, failure_ttl=3600)
+
+
+def enqueue_release_held(conn: Redis, session_id: str) -> Job:
+    """Ask the session's process to queue its held sends, as the next job it runs (front of its queue)."""
+    opts = RELEASE_JOB_OPTIONS
+    return session_queue(conn, session_id).enqueue(
+        SessionJob.RELEASE_HELD,
+        args=(session_id,),
+        job_timeout=opts.timeout,
+        result_ttl=opts.result_ttl,
+        failure_ttl=opts.failure_ttl,
+        at_front=True,
+    )
+
+
 # Tries to move due scheduled jobs before leaving it to the next poll (another process moved them meanwhile).
 _RELEASE_ATTEMPTS = 3
 
@@ -129,11 +147,12 @@ def enqueue_send(
     *,
     pipeline: Pipeline,
     send_at: datetime | None = None,
+    at_front: bool = False,
 ) -> None:
     """Queue the send of stored message `message_id` on the session's queue (written when the caller
-    executes `pipeline`, together with the record). With a future `send_at`, the job waits in RQ's
-    scheduled registry until the session process moves it to the queue (`release_due_jobs`); with a past
-    one it is queued now."""
+    executes `pipeline`, together with the record), at its back or, with `at_front`, its front. With a
+    future `send_at`, the job waits in RQ's scheduled registry until the session process moves it to the
+    queue (`release_due_jobs`); with a past one it is queued now."""
     queue = session_queue(conn, session_id)
     opts = SEND_JOB_OPTIONS
     options: dict[str, Any] = {
@@ -143,7 +162,8 @@ def enqueue_send(
         "failure_ttl": opts.failure_ttl,
     }
     if send_at is None or send_at.timestamp() <= time.time():
-        queue.enqueue_many([Queue.prepare_data(SessionJob.SEND_MESSAGE, **options)], pipeline=pipeline)
+        data = Queue.prepare_data(SessionJob.SEND_MESSAGE, at_front=at_front, **options)
+        queue.enqueue_many([data], pipeline=pipeline)
         return
     job = queue.create_job(SessionJob.SEND_MESSAGE, status=JobStatus.SCHEDULED, **options)
     # RQ scores scheduled jobs in whole seconds (truncating): round up, so a send is never early.

@@ -66,6 +66,11 @@ def send_message(session_id: str, message_id: str) -> dict[str, Any]:
     return current(session_id).outbox.send(message_id)
 
 
+def release_held(session_id: str) -> dict[str, Any]:
+    """Queue the sends held for readiness, in their places (run between jobs; see `runner.outbox`)."""
+    return {"released": current(session_id).outbox.release_held()}
+
+
 def engine_capability(session_id: str, name: str, args: list[Any]) -> dict[str, Any]:
     """Run optional engine capability `name` (`functions.core.chats.Capability`) with `args`.
 

@@ -16,7 +16,11 @@ SEND_PACING_LIMITED) or show "typing…" first; a message of a cancelled or stop
 
 Order: a send that finds the session not ready is held (`release_held` queues the held ones again once it
 is), but one taken while the engine is still starting waits for it instead: after a failover the new holder
-takes the queue's oldest sends at once, and holding them would put them behind sends accepted later.
+takes the queue's oldest sends at once, and holding them would put them behind sends accepted later. A send
+taken while others are held is held too, however ready the session is, and releases them all: sent at
+once it would overtake the held sends that were taken off the queue before it. The release runs only
+between jobs (this job, or the `release_held` job the session process puts at the queue's front), never
+beside one: a send already taken off the queue but not yet here would overtake what the release puts back.
 """
 
 from __future__ import annotations
@@ -105,6 +109,9 @@ class Outbox:
         if self.settled_status() is not SessionStatus.READY:
             self._repo.hold(self._session_id, message_id)
             return {"held": True}
+        if self._repo.held_count(self._session_id):
+            self._repo.hold(self._session_id, message_id)
+            return {"held": True, "released": self.release_held()}
         admitted = self._pacer.admit(record) if self._pacer is not None else Admitted()
         if isinstance(admitted, Refusal):
             return self._failed(record, message_id, admitted.as_error())
@@ -192,9 +199,12 @@ class Outbox:
         return {"id": message_id, "failed": error["message"]}
 
     def release_held(self) -> int:
-        """Queue every held send, oldest first (the session is ready). Returns how many."""
+        """Queue every held send in its place (`MessageRepository.release_held`), once the session is
+        ready; to be called between jobs (see the module's docstring). Returns how many."""
+        if self.settled_status() is not SessionStatus.READY:
+            return 0
 
-        def enqueue(message_id: str, pipe: Pipeline) -> None:
-            enqueue_send(self._conn, self._session_id, message_id, pipeline=pipe)
+        def enqueue(message_id: str, pipe: Pipeline, at_front: bool) -> None:
+            enqueue_send(self._conn, self._session_id, message_id, pipeline=pipe, at_front=at_front)
 
         return self._repo.release_held(self._session_id, enqueue)

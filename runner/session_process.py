@@ -29,13 +29,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from redis import Redis
+from rq.exceptions import InvalidJobOperation
+from rq.job import Job, JobStatus
 
 from functions.config import Settings, get_settings
 from functions.core.enums import SessionStatus
 from functions.core.models import SessionConfig
 from functions.core.pacing import PacingPolicy
 from functions.crypto.envelope import envelope_from_settings
-from functions.queueing import release_due_jobs, session_queue
+from functions.queueing import enqueue_release_held, release_due_jobs, session_queue
 from functions.state.batches import BatchRepository
 from functions.state.connection import redis_from_settings
 from functions.state.keys import Keys
@@ -63,8 +65,17 @@ log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
 HELD_POLL_SECONDS = 1.0
+_WAITING = frozenset({JobStatus.QUEUED, JobStatus.STARTED})
 SCHEDULED_POLL_SECONDS = 0.25
 PRIORITY_REFRESH_SECONDS = 30.0
+
+
+def _waiting(job: Job) -> bool:
+    """Whether `job` is still to run or running (False once it ran and its result expired)."""
+    try:
+        return job.get_status(refresh=True) in _WAITING
+    except InvalidJobOperation:
+        return False
 
 
 class SessionRuntime:
@@ -202,14 +213,25 @@ class SessionRuntime:
 
     async def _release_held(self) -> None:
         """Sends held for readiness (`"queue": true`, or a job that found the session down) go to the queue
-        once the session is ready; polled, so a hold that raced the status change waits a second at most."""
+        once the session is ready; polled, so a hold that raced the status change waits a second at most.
+        Released by a job at the queue's front, not from here: the release must not run beside a send job
+        (see `runner.outbox`)."""
+        pending: Job | None = None
         while True:
             await asyncio.sleep(HELD_POLL_SECONDS)
             if self.reporter.status is SessionStatus.READY and not self._stopping.is_set():
                 with contextlib.suppress(Exception):
-                    count = await asyncio.to_thread(self.outbox.release_held)
-                    if count:
-                        log.info("session %s: released %d held messages", self.session_id, count)
+                    pending = await asyncio.to_thread(self._ask_for_release, pending)
+
+    def _ask_for_release(self, pending: Job | None) -> Job | None:
+        """Queue a release job when sends are held and the last one asked for has run; returns the job
+        waiting to run, if any."""
+        if pending is not None and _waiting(pending):
+            return pending
+        if not self.messages.held_count(self.session_id):
+            return None
+        log.info("session %s: releasing held messages", self.session_id)
+        return enqueue_release_held(self.conn, self.session_id)
 
     async def _release_scheduled(self) -> None:
         """Scheduled sends (`sendAt`, bulk batches) go to the queue when due; RQ's own scheduler is not used,

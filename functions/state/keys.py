@@ -177,6 +177,11 @@ class Keys:
         """Sends waiting for the session to be ready: a sorted set scored by acceptance order."""
         return f"{self.prefix}:session:{session_id}:holds"
 
+    def held_off_queue(self, session_id: str) -> str:
+        """The held sends that the session process took off its queue (the rest were held by the API before
+        ever being queued): a sorted set like `held_messages`, always a subset of it."""
+        return f"{self.prefix}:session:{session_id}:holds:off-queue"
+
     def send_sequence(self, session_id: str) -> str:
         """The session's acceptance counter: each send accepted now takes the next number."""
         return f"{self.prefix}:session:{session_id}:send-seq"

@@ -11,7 +11,10 @@ read, or failed), so acks arriving out of order or twice never regress a record.
 Sends waiting for their session to be ready (`<p>:session:<id>:holds`) are a sorted set scored by the order
 in which they were accepted (`acceptSeq`, from the session's counter, taken in the accept itself): a send
 the session process finds not ready goes back to its own place, ahead of sends the API accepted after it
-and held meanwhile, and the release queues them all in that order.
+and held meanwhile. The release puts them back in that order, and where: the sends the session process
+took off its queue (`holds:off-queue`) before the first one the API held go to the queue's front, since
+whatever is still queued was accepted after them; the rest, from the first the API held on (accepted after
+whatever is still queued, which the API stops queueing once a send is held), go to its back.
 """
 
 from __future__ import annotations
@@ -134,12 +137,14 @@ return {'queued'}
 """
 )
 # A send found not ready by the session process goes back on the hold list at its acceptance number
-# (a send that has none, scheduled or bulk, takes the next one: its place is when it fell due).
-# KEYS[1] hold list, KEYS[2] record, KEYS[3] acceptance counter. ARGV[1] message id.
+# (a send that has none, scheduled or bulk, takes the next one: its place is when it fell due), marked as
+# taken off the queue. KEYS[1] hold list, KEYS[2] record, KEYS[3] acceptance counter, KEYS[4] the hold
+# list's sends taken off the queue. ARGV[1] message id.
 _HOLD = """
 local seq = tonumber(redis.call('HGET', KEYS[2], 'acceptSeq') or '')
 if not seq then seq = redis.call('INCR', KEYS[3]) end
 redis.call('ZADD', KEYS[1], seq, ARGV[1])
+redis.call('ZADD', KEYS[4], seq, ARGV[1])
 return seq
 """
 _RANKS_ARG = " ".join(f"{status.value}={rank}" for status, rank in STATUS_RANK.items())
@@ -339,33 +344,46 @@ class MessageRepository:
     # Queued sends waiting for their session to be ready (`"queue": true`).
 
     def hold(self, session_id: str, message_id: str) -> None:
-        """Put a send back on the hold list at its place in acceptance order (see `_HOLD`)."""
+        """Put a send the session process took off its queue back on the hold list, at its place in
+        acceptance order (see `_HOLD`)."""
         keys = [
             self._keys.held_messages(session_id),
             self._keys.message(session_id, message_id),
             self._keys.send_sequence(session_id),
+            self._keys.held_off_queue(session_id),
         ]
         with translate_redis_errors():
             self._hold(keys=keys, args=[message_id])
 
-    def release_held(self, session_id: str, enqueue: Callable[[str, Pipeline], None]) -> int:
-        """Queue every held send in acceptance order: `enqueue(message_id, pipe)` for each, in the
-        transaction that also empties the hold list. Returns how many. Atomic (WATCH): a send held meanwhile
-        is part of this release or stays held, and the list is never seen empty before its sends are queued,
-        so a send the API accepts after it (queued directly when nothing is held) never overtakes a held
-        one."""
-        key = self._keys.held_messages(session_id)
+    def release_held(self, session_id: str, enqueue: Callable[[str, Pipeline, bool], None]) -> int:
+        """Queue every held send in acceptance order: `enqueue(message_id, pipe, at_front)` for each, in the
+        transaction that also empties the hold list. Returns how many. The sends ahead of the first one the
+        API held were all taken off the queue: they go back to its front, ahead of what is still queued
+        (accepted after them); the rest go to its back (see the module's docstring). The caller runs this
+        between jobs, so that no send taken off the queue is on its way meanwhile.
+
+        Atomic (WATCH): a send held meanwhile is part of this release or stays held, and the list is never
+        seen empty before its sends are queued, so a send the API accepts after it (queued directly when
+        nothing is held) never overtakes a held one."""
+        key, off_queue = self._keys.held_messages(session_id), self._keys.held_off_queue(session_id)
         with translate_redis_errors(), self._conn.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    pipe.watch(key, off_queue)  # type: ignore[no-untyped-call]
                     ids = [text(i) for i in pipe.zrange(key, 0, -1)]
                     if not ids:
                         return 0
+                    taken = {text(i) for i in pipe.zrange(off_queue, 0, -1)}
+                    front = 0
+                    while front < len(ids) and ids[front] in taken:
+                        front += 1
                     pipe.multi()
-                    for message_id in ids:
-                        enqueue(message_id, pipe)
-                    pipe.delete(key)
+                    # Pushed to the front one by one, so the last pushed is the first sent.
+                    for message_id in reversed(ids[:front]):
+                        enqueue(message_id, pipe, True)
+                    for message_id in ids[front:]:
+                        enqueue(message_id, pipe, False)
+                    pipe.delete(key, off_queue)
                     pipe.execute()
                     return len(ids)
                 except WatchError:
@@ -381,6 +399,7 @@ class MessageRepository:
             self._conn.delete(
                 self._keys.session_messages(session_id),
                 self._keys.held_messages(session_id),
+                self._keys.held_off_queue(session_id),
                 self._keys.send_sequence(session_id),
             )
 

@@ -3,6 +3,7 @@ behind them, and the session process releases them to the queue in one step (DES
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
@@ -33,8 +34,8 @@ def queued(conn: Redis, session_id: str) -> list[str]:
 
 
 def release(conn: Redis, repo: MessageRepository, session_id: str) -> int:
-    def enqueue(message_id: str, pipe: Pipeline) -> None:
-        enqueue_send(conn, session_id, message_id, pipeline=pipe)
+    def enqueue(message_id: str, pipe: Pipeline, at_front: bool) -> None:
+        enqueue_send(conn, session_id, message_id, pipeline=pipe, at_front=at_front)
 
     return repo.release_held(session_id, enqueue)
 
@@ -65,41 +66,57 @@ def test_a_send_held_while_the_release_runs_is_released_with_it_in_order(
     api = MessageRepository(Redis.from_url(settings.redis_url), keys, retention_seconds=3600)  # as the API
     holds_meanwhile = ["3EB0B"]
 
-    def enqueue(message_id: str, pipe: Pipeline) -> None:
+    def enqueue(message_id: str, pipe: Pipeline, at_front: bool) -> None:
         if holds_meanwhile:  # between the release reading the list and committing
             api.hold("s1", holds_meanwhile.pop())
-        enqueue_send(redis_conn, "s1", message_id, pipeline=pipe)
+        enqueue_send(redis_conn, "s1", message_id, pipeline=pipe, at_front=at_front)
 
     assert repo.release_held("s1", enqueue) == 2
     assert queued(redis_conn, "s1") == ["3EB0A", "3EB0B"]
     assert repo.held_count("s1") == 0
 
 
+@dataclass
+class Dropped:
+    """A session that dropped with sends A and B on its queue, after its process took A and held it, and
+    the API then held C (accepted with `queue: true`)."""
+
+    session_id: str
+    a: str
+    b: str
+    c: str
+    sessions: SessionRepository
+    repo: MessageRepository
+
+
+def dropped_with_a_held(
+    client: FlaskClient, headers: dict[str, str], settings: Settings, conn: Redis, name: str
+) -> Dropped:
+    keys = Keys(settings.redis_prefix)
+    sessions, repo = SessionRepository(conn, keys), MessageRepository(conn, keys, retention_seconds=3600)
+    session_id = client.post("/api/sessions", json={"name": name}, headers=headers).json["id"]  # type: ignore[index]
+    sessions.update(session_id, status=SessionStatus.READY)
+    first, second = (send(client, headers, session_id, text) for text in ("A", "B"))
+    sessions.update(session_id, status=SessionStatus.DISCONNECTED)
+    queue = session_queue(conn, session_id)
+    queue.remove(queue.jobs[0])
+    repo.hold(session_id, first)  # the process took A's job and found the session down
+    third = send(client, headers, session_id, "C", queue=True)
+    return Dropped(session_id, first, second, third, sessions, repo)
+
+
 def test_sends_found_unready_by_the_session_go_back_ahead_of_sends_accepted_after_them(
     client: FlaskClient, admin_headers: dict[str, str], settings: Settings, redis_conn: Redis
 ) -> None:
-    """The session drops with A and B on its queue. Its process takes A and holds it; the API holds C,
-    accepted meanwhile; then the process takes B and holds it too. Released, they go A, B, C: B keeps the
-    place it was accepted in, ahead of C."""
-    keys = Keys(settings.redis_prefix)
-    sessions, repo = (
-        SessionRepository(redis_conn, keys),
-        MessageRepository(redis_conn, keys, retention_seconds=3600),
-    )
-    session_id = client.post("/api/sessions", json={"name": "drops"}, headers=admin_headers).json["id"]  # type: ignore[index]
-    sessions.update(session_id, status=SessionStatus.READY)
-    first, second = (send(client, admin_headers, session_id, text) for text in ("A", "B"))
-    sessions.update(session_id, status=SessionStatus.DISCONNECTED)
-
-    queue = session_queue(redis_conn, session_id)
+    """Then the process takes B and holds it too. Released, they go A, B, C: B keeps the place it was
+    accepted in, ahead of C."""
+    dropped = dropped_with_a_held(client, admin_headers, settings, redis_conn, "drops")
+    queue = session_queue(redis_conn, dropped.session_id)
     queue.remove(queue.jobs[0])
-    repo.hold(session_id, first)  # the process took A's job and found the session down
-    third = send(client, admin_headers, session_id, "C", queue=True)
-    queue.remove(queue.jobs[0])
-    repo.hold(session_id, second)  # then B's
+    dropped.repo.hold(dropped.session_id, dropped.b)
 
-    assert release(redis_conn, repo, session_id) == 3
-    assert queued(redis_conn, session_id) == [first, second, third]
+    assert release(redis_conn, dropped.repo, dropped.session_id) == 3
+    assert queued(redis_conn, dropped.session_id) == [dropped.a, dropped.b, dropped.c]
 
 
 def test_a_scheduled_send_found_unready_is_held_behind_the_sends_held_before_it_fell_due(
@@ -116,3 +133,20 @@ def test_a_scheduled_send_found_unready_is_held_behind_the_sends_held_before_it_
 
     assert release(redis_conn, repo, session_id) == 2
     assert queued(redis_conn, session_id) == [waiting, scheduled]
+
+
+def test_sends_taken_off_the_queue_go_back_ahead_of_what_is_still_queued(
+    client: FlaskClient, admin_headers: dict[str, str], settings: Settings, redis_conn: Redis
+) -> None:
+    """Instead, the session is ready again before the process takes B: released, A goes back ahead of B
+    (still queued, accepted after A) and C behind it."""
+    dropped = dropped_with_a_held(client, admin_headers, settings, redis_conn, "window")
+    dropped.sessions.update(dropped.session_id, status=SessionStatus.READY)
+
+    assert release(redis_conn, dropped.repo, dropped.session_id) == 2
+    assert queued(redis_conn, dropped.session_id) == [dropped.a, dropped.b, dropped.c]
+    keys = Keys(settings.redis_prefix)
+    assert (
+        redis_conn.exists(keys.held_messages(dropped.session_id), keys.held_off_queue(dropped.session_id))
+        == 0
+    )

@@ -10,14 +10,20 @@ import base64
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 from openwa import OpenWAClient
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from functions.cli.redis_server import free_port
+from functions.queueing import enqueue_send, session_queue
+from functions.state.keys import Keys
+from functions.state.messages import MessageRepository
 from tests.runner.conftest import MEDIA_MAX_BYTES, Stack, wait_for
 from tests.runner.test_session_lifecycle import raw_qr, wait_status
 
@@ -281,3 +287,34 @@ def test_send_to_an_unready_session_is_409_unless_queued(linked: Linked) -> None
     with linked.http() as http:
         record = http.get(f"/api/sessions/{other}/messages/{BOB_CHAT}/{queued.json()['messageId']}").json()
     assert record["status"] == "pending"
+
+
+def test_a_send_taken_while_earlier_sends_are_held_goes_out_behind_them(linked: Linked) -> None:
+    """The window between the session process holding a send it found unready (A) and the session being
+    ready again while a send accepted after A (B) is still queued: B must not overtake A. A is held as
+    the process holds a send it took off its queue; B's job is then queued on the ready session."""
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    with linked.http() as http:
+        ids = [
+            http.post(
+                f"/api/sessions/{linked.session_id}/messages/send-text",
+                json={"chatId": BOB, "text": f"held order {label}", "sendAt": later},
+            ).json()["messageId"]
+            for label in ("A", "B")
+        ]
+    conn = linked.stack.redis()
+    scheduled = ScheduledJobRegistry(queue=session_queue(conn, linked.session_id))  # type: ignore[no-untyped-call]
+    for job in Job.fetch_many(scheduled.get_job_ids(), connection=conn):
+        if job is not None and job.args[1] in ids:  # records only: what follows queues them
+            scheduled.remove(job, delete_job=True)
+    keys = Keys(linked.stack.settings.redis_prefix)
+    MessageRepository(conn, keys, retention_seconds=3600).hold(linked.session_id, ids[0])
+    with conn.pipeline(transaction=True) as pipe:
+        enqueue_send(conn, linked.session_id, ids[1], pipeline=pipe)
+        pipe.execute()
+
+    for message_id in ids:
+        linked.delivered(BOB, message_id)
+    arrived = [m["body"] for m in linked.inbox(BOB) if str(m.get("body", "")).startswith("held order")]
+    assert arrived == ["held order A", "held order B"]
+    assert conn.zcard(keys.held_messages(linked.session_id)) == 0
