@@ -8,7 +8,7 @@ concurrency (handlers wait on Redis, slow ones on the runner or a media download
 work, because a process's threads take turns on one interpreter lock. Two workers of 4 threads per CPU
 rather than one of 8: a send does its CPU work in short bursts between Redis round trips, and with one
 worker per CPU those bursts queue for the lock while the other core idles. On 2 cores (`bench.messages_send`)
-4 x 4 accepted 25-30 % more sends per second than 2 x 8, at the same latency.
+4 x 4 accepted 20-30 % more sends per second than 2 x 8, at the same latency.
 """
 
 from __future__ import annotations
