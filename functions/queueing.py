@@ -102,9 +102,11 @@ def enqueue_session_job(
     *args: Any,
     job_id: str | None = None,
     options: JobOptions | None = None,
+    at_front: bool = False,
     **kwargs: Any,
 ) -> Job:
-    """Put a command for session `session_id` on its queue; the holder of the session lease runs it."""
+    """Put a command for session `session_id` on its queue (at its front with `at_front`: the next job
+    run); the holder of the session lease runs it."""
     opts = options or JobOptions()
     return session_queue(conn, session_id).enqueue(
         job_path,
@@ -115,25 +117,14 @@ def enqueue_session_job(
         result_ttl=opts.result_ttl,
         failure_ttl=opts.failure_ttl,
         retry=opts.retry,
+        at_front=at_front,
     )
 
 
 # A send job: short-lived result (the message record is the log), failures kept a day for inspection.
 SEND_JOB_OPTIONS = JobOptions(timeout=120, result_ttl=30, failure_ttl=24 * 3600)
+# The release of held sends (`SessionJob.RELEASE_HELD`): its result is only looked at while it waits to run.
 RELEASE_JOB_OPTIONS = JobOptions(timeout=60, result_ttl=30, failure_ttl=3600)
-
-
-def enqueue_release_held(conn: Redis, session_id: str) -> Job:
-    """Ask the session's process to queue its held sends, as the next job it runs (front of its queue)."""
-    opts = RELEASE_JOB_OPTIONS
-    return session_queue(conn, session_id).enqueue(
-        SessionJob.RELEASE_HELD,
-        args=(session_id,),
-        job_timeout=opts.timeout,
-        result_ttl=opts.result_ttl,
-        failure_ttl=opts.failure_ttl,
-        at_front=True,
-    )
 
 
 # Tries to move due scheduled jobs before leaving it to the next poll (another process moved them meanwhile).
@@ -209,12 +200,10 @@ def _job_template(func: str, timeout: int, result_ttl: int, failure_ttl: int) ->
         status=JobStatus.QUEUED,
     )
     job.enqueued_at = now()
-    flat: list[Any] = []
-    for name, value in job.to_dict().items():
-        if value is not None:
-            flat += (name, value)
-    slots = tuple(flat.index(name) + 1 for name in _VARYING_FIELDS)
-    return _JobTemplate(job, tuple(flat), slots)
+    fields = [(name, value) for name, value in job.to_dict().items() if value is not None]
+    names = [name for name, _ in fields]
+    slots = tuple(2 * names.index(name) + 1 for name in _VARYING_FIELDS)
+    return _JobTemplate(job, tuple(item for field in fields for item in field), slots)
 
 
 def hand_written_job(func: str, queue_name: str, args: tuple[Any, ...], options: JobOptions) -> QueuedJob:

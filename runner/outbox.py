@@ -111,7 +111,7 @@ class Outbox:
             return {"held": True}
         if self._repo.held_count(self._session_id):
             self._repo.hold(self._session_id, message_id)
-            return {"held": True, "released": self.release_held()}
+            return {"held": True, "released": self._release()}
         admitted = self._pacer.admit(record) if self._pacer is not None else Admitted()
         if isinstance(admitted, Refusal):
             return self._failed(record, message_id, admitted.as_error())
@@ -203,7 +203,9 @@ class Outbox:
         ready; to be called between jobs (see the module's docstring). Returns how many."""
         if self.settled_status() is not SessionStatus.READY:
             return 0
+        return self._release()
 
+    def _release(self) -> int:
         def enqueue(message_id: str, pipe: Pipeline, at_front: bool) -> None:
             enqueue_send(self._conn, self._session_id, message_id, pipeline=pipe, at_front=at_front)
 

@@ -37,7 +37,13 @@ from functions.core.enums import SessionStatus
 from functions.core.models import SessionConfig
 from functions.core.pacing import PacingPolicy
 from functions.crypto.envelope import envelope_from_settings
-from functions.queueing import enqueue_release_held, release_due_jobs, session_queue
+from functions.queueing import (
+    RELEASE_JOB_OPTIONS,
+    SessionJob,
+    enqueue_session_job,
+    release_due_jobs,
+    session_queue,
+)
 from functions.state.batches import BatchRepository
 from functions.state.connection import redis_from_settings
 from functions.state.keys import Keys
@@ -231,7 +237,9 @@ class SessionRuntime:
         if not self.messages.held_count(self.session_id):
             return None
         log.info("session %s: releasing held messages", self.session_id)
-        return enqueue_release_held(self.conn, self.session_id)
+        return enqueue_session_job(
+            self.conn, self.session_id, SessionJob.RELEASE_HELD, options=RELEASE_JOB_OPTIONS, at_front=True
+        )
 
     async def _release_scheduled(self) -> None:
         """Scheduled sends (`sendAt`, bulk batches) go to the queue when due; RQ's own scheduler is not used,
