@@ -38,11 +38,15 @@ def current(session_id: str) -> SessionRuntime:
 
 
 def logout(session_id: str) -> dict[str, Any]:
-    """Unlink the device and wipe its stored credentials; the API then marks the session stopped."""
+    """Unlink the device and wipe its stored credentials; the API then marks the session stopped. The wipe
+    happens whatever the page does: `WPP.conn.logout()` may never return while WhatsApp Web navigates to its
+    post-logout page, and credentials of a device the user asked to unlink must not survive a timeout."""
     runtime = current(session_id)
     runtime.reporter.closing = True  # no snapshot of a logged-out browser may overwrite the wipe
-    runtime.run(runtime.engine.logout(), BROWSER_TIMEOUT)
-    runtime.auth.wipe(session_id)
+    try:
+        runtime.run(runtime.engine.logout(), BROWSER_TIMEOUT)
+    finally:
+        runtime.auth.wipe(session_id)
     return {"loggedOut": True}
 
 
@@ -50,15 +54,6 @@ def request_pairing_code(session_id: str, phone_number: str) -> dict[str, Any]:
     runtime = current(session_id)
     code = runtime.run(runtime.engine.request_pairing_code(phone_number), BROWSER_TIMEOUT)
     return {"pairingCode": code}
-
-
-def send(session_id: str, chat_id: str, text: str, message_id: str | None = None) -> dict[str, Any]:
-    """Send a text; with `message_id`, an already-sent message with that id is not sent again. A job taken
-    while the page is still starting (a new holder right after a failover) waits for it first."""
-    runtime = current(session_id)
-    runtime.outbox.settled_status()
-    sent = runtime.run(runtime.engine.send_text(chat_id, text, message_id), BROWSER_TIMEOUT)
-    return {"id": sent.id, "ack": sent.ack}
 
 
 def send_message(session_id: str, message_id: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""ENGINE_TYPE -> engine. `sandbox` is the `webjs` engine on the sandbox page without wa-js injected."""
+"""ENGINE_TYPE -> engine. `sandbox` is the `webjs` engine on the sandbox page, with the sandbox's WPP double
+injected where wa-js would be (the same code path: only the injected files differ)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from functions.config import EngineType, Settings
 from runner.engines.base import Engine, EngineListener
 from runner.engines.webjs import WebJsEngine, WebJsOptions
 from runner.engines.webjs.browser import BrowserOptions
+from runner.engines.webjs.engine import WA_JS_PATH
+from runner.sandbox import WPP_DOUBLE_SCRIPTS
 
 EngineFactory = Callable[[Settings, EngineListener], Engine]
 
@@ -17,12 +20,16 @@ def _browser(settings: Settings) -> BrowserOptions:
 
 
 def _webjs(settings: Settings, listener: EngineListener) -> Engine:
-    options = WebJsOptions(settings.whatsapp_web_url, True, _browser(settings), settings.session_init_timeout)
+    options = WebJsOptions(
+        settings.whatsapp_web_url, (WA_JS_PATH,), _browser(settings), settings.session_init_timeout
+    )
     return WebJsEngine(options, listener)
 
 
 def _sandbox(settings: Settings, listener: EngineListener) -> Engine:
-    options = WebJsOptions(settings.sandbox_url, False, _browser(settings), settings.session_init_timeout)
+    options = WebJsOptions(
+        settings.sandbox_url, WPP_DOUBLE_SCRIPTS, _browser(settings), settings.session_init_timeout
+    )
     return WebJsEngine(options, listener)
 
 

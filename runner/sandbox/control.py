@@ -286,6 +286,25 @@ def faults() -> Response | tuple[Response, int]:
     return jsonify(number=data["number"], kind=data["kind"], **params), 201
 
 
+@control.get("/devices")
+def list_devices() -> Response:
+    """Every linked device, with what its page showed of its client when it last connected."""
+    net = network()
+    with net.lock:
+        devices = net.state.devices.values()
+        return jsonify(
+            [{"id": d.id, "number": d.number, "linkedAt": d.linked_at, "client": d.client} for d in devices]
+        )
+
+
+@control.get("/analytics")
+def analytics() -> Response:
+    """The analytics beacons pages sent (wa-js's Google Analytics, unless the client disabled it)."""
+    net = network()
+    with net.lock:
+        return jsonify(list(net.analytics))
+
+
 @control.post("/reset")
 def reset() -> Response:
     network().reset()

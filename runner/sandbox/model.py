@@ -76,6 +76,9 @@ class Device:
     token: str
     number: str
     linked_at: int
+    # What the page showed of itself when it last connected (user agent, navigator.webdriver), as
+    # WhatsApp's servers see a companion's client.
+    client: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -63,6 +63,8 @@ class Network:
         self.faults: dict[str, list[Fault]] = {}
         self.offline_until: dict[str, float] = {}  # device id -> monotonic time its stream may reopen
         self.presence: list[dict[str, Any]] = []  # what phones were shown (typing, paused), newest last
+        # Analytics beacons pages sent (wa-js sends them to Google unless WPPConfig.disableGoogleAnalytics).
+        self.analytics: list[dict[str, Any]] = []
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -351,5 +353,6 @@ class Network:
             self.faults.clear()
             self.offline_until.clear()
             self.presence.clear()
+            self.analytics.clear()
             self.hub.clear()
             self.changed()

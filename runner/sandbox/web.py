@@ -25,7 +25,21 @@ from runner.sandbox.model import Device
 from runner.sandbox.network import Network, PendingPage
 
 KEEPALIVE_SECONDS = 10.0
+# WhatsApp Web's policy in the parts that matter to an injector: scripts only from the page's own origin (no
+# inline script, no eval), so `page.add_script_tag` (an inline <script>) is refused here as it is there
+# (wppconnect #2109). Injection must go around the page's CSP, as `context.add_init_script` does.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'"
+)
 page = Blueprint("page", __name__)
+
+
+@page.after_request
+def _content_security_policy(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
 
 
 def network() -> Network:
@@ -119,11 +133,29 @@ def _bearer() -> str:
 
 @page.post("/_wa/session")
 def session() -> Response:
-    """The page checks its stored credentials before (re)connecting."""
+    """The page checks its stored credentials before (re)connecting; what it shows of its client (user
+    agent, `navigator.webdriver`) is kept on the device, as WhatsApp's servers see it."""
     net = network()
     device = _device(net, _bearer())
+    shown = request.get_json(silent=True) or {}
+    with net.lock:
+        device.client = {
+            "userAgent": request.headers.get("User-Agent", ""),
+            "webdriver": shown.get("webdriver") is True,
+        }
     body = {"me": net.me(device), "deviceId": device.id, "seq": net.hub.current_seq(device.id)}
     return Response(json.dumps(body), mimetype="application/json")
+
+
+@page.post("/_wa/gtag")
+def analytics_beacon() -> Response:
+    """Where the WPP double sends the analytics beacons wa-js sends to Google (the sandbox plays Google)."""
+    body = request.get_json(silent=True) or {}
+    net = network()
+    with net.lock:
+        net.analytics.append({"event": str(body.get("event", "")), "t": int(time.time())})
+        del net.analytics[:-1000]
+    return Response(status=204)
 
 
 @page.post("/_wa/pairing-code")

@@ -1,7 +1,10 @@
 """Sandbox fixtures: one live `openwa sandbox` process and one Chromium for the whole run.
 
-Each test gets a reset network (`sandbox`), and pages in fresh browser contexts (`open_page`) that record
-every WPP event they emit in `window.__events` (through `WPP.onAny`, the way an engine listens).
+Each test gets a reset network (`sandbox`), and pages in fresh browser contexts (`open_page`). The page has
+no `window.WPP` of its own: like the engine, a context gets the sandbox's WPP double as init scripts
+(`WPP_DOUBLE_SCRIPTS`, the sandbox's wa-js), then a recorder of every WPP event in `window.__events`
+(through `WPP.onAny`, the way an engine listens), kept in sessionStorage so that it survives the reloads
+WhatsApp Web makes (after linking, after a logout).
 """
 
 from __future__ import annotations
@@ -20,12 +23,20 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from functions.cli.redis_server import free_port
 from runner.engines.webjs.browser import LAUNCH_ARGS  # the flags the engine itself launches with
+from runner.sandbox import WPP_DOUBLE_SCRIPTS
 
 QR_INTERVAL = 1.0  # seconds; WhatsApp's (and the sandbox's default) 20 s would make the rotation test slow
-RECORD_EVENTS = """() => {
-  window.__events = window.__events || [];
-  WPP.onAny((name, ...args) => window.__events.push({ name, args: JSON.parse(JSON.stringify(args)) }));
-}"""
+RECORD_EVENTS = """(() => {
+  if (window.top !== window || !window.WPP) return;
+  window.__events = JSON.parse(sessionStorage.getItem('__events') || '[]');
+  WPP.onAny((name, ...args) => {
+    window.__events.push({ name, args: JSON.parse(JSON.stringify(args)) });
+    sessionStorage.setItem('__events', JSON.stringify(window.__events));
+  });
+})();"""
+LINKED = (
+    "() => window.WPP && WPP.isReady && WPP.conn.isRegistered() && WPP.conn.getStreamData().mode === 'MAIN'"
+)
 
 
 @pytest.fixture(scope="session")
@@ -126,15 +137,22 @@ def open_page(browser: Browser, sandbox: SandboxClient) -> Iterator[Callable[...
     def opener(storage_state: Any = None) -> Page:
         context = browser.new_context(storage_state=storage_state)
         contexts.append(context)
+        inject_double(context)
         page = context.new_page()
         page.goto(sandbox.url + "/")
         page.wait_for_function("() => window.WPP && WPP.isReady")
-        page.evaluate(RECORD_EVENTS)
         return page
 
     yield opener
     for context in contexts:
         context.close()
+
+
+def inject_double(context: BrowserContext) -> None:
+    """What the engine does to a context (`runner.engines.webjs.page_setup`): the WPP double, then ours."""
+    for path in WPP_DOUBLE_SCRIPTS:
+        context.add_init_script(path=str(path))
+    context.add_init_script(script=RECORD_EVENTS)
 
 
 def wait_event(page: Page, name: str, predicate: str = "true", timeout: float = 10_000) -> Any:
@@ -152,7 +170,12 @@ def link_by_qr(page: Page, sandbox: SandboxClient, number: str) -> None:
     """Scan the page's current QR with phone `number` and wait until the page is ready."""
     qr = current_qr(page)
     sandbox.post(f"/_sandbox/phones/{number}/link", {"qr": qr})
-    page.wait_for_function("() => WPP.conn.isMainReady()")
+    wait_linked(page)
+
+
+def wait_linked(page: Page, timeout: float = 10_000) -> None:
+    """Wait until the page is linked and its stream is live (after the reload that follows a link)."""
+    page.wait_for_function(LINKED, timeout=timeout)
 
 
 def current_qr(page: Page, timeout: float = 10.0) -> str:

@@ -1,19 +1,24 @@
-// Injected into every page before its own scripts (context.add_init_script). Waits for window.WPP (native in
-// the sandbox, injected wa-js on WhatsApp Web), subscribes to the wa-js events the engine maps, and forwards
-// each one, in order, through the `__owaEvent` binding. After subscribing it sends one `owa.state` with the
-// connection's current state, computed after any event already sent, so nothing emitted before the
-// subscription is missed.
+// Injected into every document after wa-js (context init scripts, so it runs again after every navigation
+// and before the page's own scripts). Subscribes at once to the wa-js events the engine maps (window.WPP
+// exists as soon as wa-js is injected, before it is ready, so nothing it emits is missed) and forwards each,
+// in order, through the `__owaEvent` binding. Once wa-js is ready (WPP.loader.onReady: before it, functions
+// like WPP.conn.isAuthenticated throw) it sends one `owa.state` with what it finds: a restored session
+// fires no conn.authenticated, and conn.main_ready may have fired on the QR screen (wa-js #3339), so the
+// engine decides from this state and conn.stream_mode_changed, not from those events alone.
 (() => {
   'use strict';
-  if (window.top !== window) return;
+  if (window.top !== window || window.__owaBridge) return;
+  window.__owaBridge = true;
   const EVENTS = [
-    'conn.auth_code_change', 'conn.authenticated', 'conn.logout', 'conn.main_ready', 'conn.online',
-    'conn.require_auth', 'chat.new_message', 'chat.msg_ack_change', 'chat.msg_revoke', 'chat.new_reaction',
-    'chat.msg_edited',
+    'conn.auth_code_change', 'conn.authenticated', 'conn.logout', 'conn.logout_reason', 'conn.main_ready',
+    'conn.online', 'conn.require_auth', 'conn.stream_mode_changed', 'conn.qrcode_idle', 'conn.needs_update',
+    'conn.link_code_change', 'conn.link_code_expired', 'conn.link_code_error',
+    'chat.new_message', 'chat.msg_ack_change', 'chat.msg_revoke', 'chat.new_reaction', 'chat.msg_edited',
   ];
 
   function plain(value) {
     if (value === undefined || value === null) return null;
+    if (value instanceof Error) return { error: value.message };
     const source = typeof value.serialize === 'function' ? value.serialize() : value;
     try {
       return JSON.parse(JSON.stringify(source));
@@ -30,25 +35,37 @@
     }
   }
 
+  function attempt(read, fallback) {
+    try {
+      return read();
+    } catch (error) {
+      return fallback;
+    }
+  }
+
   async function currentState(WPP) {
-    const code = await Promise.resolve(WPP.conn.getAuthCode()).catch(() => null);
-    const me = WPP.conn.getMyUserId ? WPP.conn.getMyUserId() : undefined;
+    const code = await Promise.resolve(attempt(() => WPP.conn.getAuthCode(), null)).catch(() => null);
+    const stream = attempt(() => WPP.conn.getStreamData(), null);
     return {
-      mainReady: !!WPP.conn.isMainReady(),
-      authenticated: !!WPP.conn.isAuthenticated(),
+      registered: !!attempt(() => WPP.conn.isRegistered(), false),
+      authenticated: !!attempt(() => WPP.conn.isAuthenticated(), false),
+      streamMode: stream && stream.mode ? String(stream.mode) : null,
+      online: !!attempt(() => WPP.conn.isOnline(), false),
       qr: code && code.fullCode ? code.fullCode : null,
-      wid: me ? String(me._serialized || me) : null,
+      url: location.href,
     };
   }
 
   function attach() {
     const WPP = window.WPP;
-    if (!WPP || typeof WPP.on !== 'function' || !WPP.conn || window.__owaAttached) return false;
-    window.__owaAttached = true;
+    if (!WPP || typeof WPP.on !== 'function' || !WPP.loader) return false;
     for (const name of EVENTS) {
       WPP.on(name, (...args) => forward(name, args.length > 1 ? args.map(plain) : plain(args[0])));
     }
-    currentState(WPP).then((state) => forward('owa.state', state));
+    WPP.loader.onReady(() => {
+      window.__owaAttached = true;
+      currentState(WPP).then((state) => forward('owa.state', state));
+    });
     return true;
   }
 

@@ -1,18 +1,25 @@
-"""Launching Chromium for one session: flags, binary, user agent and a scratch HOME.
+"""Launching Chromium for one session: binary, flags, user agent, a scratch HOME and a persistent profile.
 
-Flags are the set that works in containers here (`reference/stack.md` §2). Chromium writes crash reports and
-dconf caches under HOME/XDG dirs, so each browser gets a scratch directory instead of the user's home.
+The browser runs a persistent context (a Chromium user-data dir): WhatsApp Web keeps its local key as a
+non-extractable CryptoKey in IndexedDB, which only the profile's files carry across restarts (Playwright's
+`storage_state` cannot serialize a CryptoKey, Playwright #35946), so auth persistence archives the profile
+(`profile.py`). Flags are the set that works in containers here (`reference/stack.md` §2), plus
+`--disable-blink-features=AutomationControlled`, as wppconnect and whatsapp-web.js launch: without it
+`navigator.webdriver` tells every page the browser is automated. Chromium writes crash reports and dconf
+caches under HOME/XDG dirs, so each browser gets a scratch directory instead of the user's home.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.async_api import Browser, Playwright
+from playwright.async_api import BrowserContext, Playwright
 
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -23,11 +30,12 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--disable-quic",
     "--disable-dev-shm-usage",
+    "--disable-blink-features=AutomationControlled",
 ]
-# WhatsApp Web refuses headless user agents ("HeadlessChrome"); a current desktop Chrome string passes.
-DESKTOP_USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
-)
+# Used only when the browser's version cannot be read: a desktop Chrome string (WhatsApp Web refuses
+# "HeadlessChrome"); normally the user agent names the version actually launched (`user_agent_for`).
+FALLBACK_CHROME_VERSION = "143"
+_VERSION = re.compile(r"(\d+)\.\d+\.\d+\.\d+")
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,35 @@ def chromium_executable(playwright: Playwright, configured: str | None) -> str |
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def chrome_major_version(executable: str | None) -> str:
+    """The major version of the Chromium at `executable` (`chromium --version`), or the fallback."""
+    if not executable:
+        return FALLBACK_CHROME_VERSION
+    try:
+        output = subprocess.run(
+            [executable, "--version"], capture_output=True, text=True, timeout=15, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return FALLBACK_CHROME_VERSION
+    match = _VERSION.search(output)
+    return match.group(1) if match else FALLBACK_CHROME_VERSION
+
+
+def user_agent_for(major_version: str) -> str:
+    """A desktop Chrome user agent for the launched version, in Chrome's reduced form (minor parts 0): a
+    user agent naming another version than the engine's own is a fingerprint mismatch."""
+    return (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{major_version}.0.0.0 Safari/537.36"
+    )
+
+
 class ScratchHome:
-    """A temporary HOME/XDG tree for one browser, removed by `cleanup`."""
+    """A temporary HOME/XDG tree and the Chromium profile dir for one browser, removed by `cleanup`."""
 
     def __init__(self) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="openwa-chromium-"))
+        self.profile = self.path / "profile"
 
     def environment(self) -> dict[str, str | float | bool]:
         env: dict[str, str | float | bool] = dict(os.environ)
@@ -67,11 +99,16 @@ class ScratchHome:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-async def launch(playwright: Playwright, options: BrowserOptions, home: ScratchHome) -> Browser:
-    """A Chromium with our flags, its files under `home`."""
-    return await playwright.chromium.launch(
-        executable_path=chromium_executable(playwright, options.chromium_path),
+async def launch(playwright: Playwright, options: BrowserOptions, home: ScratchHome) -> BrowserContext:
+    """A persistent-profile Chromium (profile `home.profile`) with our flags and a matching user agent."""
+    executable = chromium_executable(playwright, options.chromium_path)
+    version = chrome_major_version(executable or playwright.chromium.executable_path)
+    home.profile.mkdir(parents=True, exist_ok=True)
+    return await playwright.chromium.launch_persistent_context(
+        str(home.profile),
+        executable_path=executable,
         headless=options.headless,
         args=LAUNCH_ARGS,
         env=home.environment(),
+        user_agent=user_agent_for(version),
     )

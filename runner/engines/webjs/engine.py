@@ -1,12 +1,16 @@
 """The `webjs` engine: WhatsApp Web in Chromium (Playwright async API), driven through wa-js's `window.WPP`.
 
-Calls go through `page.evaluate` on `WPP.*`; events come back through one binding (`__owaEvent`) installed
-by `bridge.js` before the page's scripts run. On WhatsApp Web, wa-js (npm `@wppconnect/wa-js`, pinned in
-`runner/package.json`) is injected after load; the sandbox page implements `WPP` natively, so with
-`inject_wa_js=False` the same code drives it — that is the only difference between the two engine types.
+Injection: wa-js (npm `@wppconnect/wa-js`, pinned in `runner/package.json`) goes in as context init scripts
+(`page_setup.py`), after `window.WPPConfig` and before the bridge: init scripts are not subject to the page's
+CSP (WhatsApp Web forbids inline scripts, so `add_script_tag` fails there, wppconnect #2109) and run again
+after every navigation (WhatsApp Web reloads after linking, after a logout and on updates). On the sandbox
+the same path injects the sandbox's WPP double instead of wa-js (`WebJsOptions.wpp_scripts`): that file is
+the only difference between the two engine types.
 
-Events are queued by the binding and handled by one task, in the order the page sent them, so a status can
-never be overtaken by an older one.
+Calls go through `page.evaluate` on `WPP.*`; events come back through one binding (`__owaEvent`) installed
+by `bridge.js`. Events are queued by the binding and handled by one task, in the order the page sent them,
+so a status can never be overtaken by an older one. What connection events mean for the status is decided
+in `connection.py`.
 """
 
 from __future__ import annotations
@@ -14,14 +18,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import BrowserContext, Frame, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from functions.core.enums import SessionStatus
@@ -34,13 +37,14 @@ from runner.engines.base import (
     SentMessage,
     StatusChange,
 )
-from runner.engines.webjs.browser import DESKTOP_USER_AGENT, BrowserOptions, ScratchHome, launch
+from runner.engines.webjs import page_setup, profile
+from runner.engines.webjs.browser import BrowserOptions, ScratchHome, launch
 from runner.engines.webjs.capabilities import WebJsCapabilities
+from runner.engines.webjs.connection import Connection, Decision
 from runner.engines.webjs.events import message_events
 
 log = logging.getLogger(__name__)
 
-BRIDGE_JS = (Path(__file__).parent / "bridge.js").read_text()
 WA_JS_PATH = Path(__file__).resolve().parents[2] / "node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js"
 
 _SEND_TEXT = """async ([chat, text, id, firstAttempt]) => {
@@ -80,14 +84,21 @@ _WHO_AM_I = (
 
 @dataclass(frozen=True)
 class WebJsOptions:
+    """Where the page is, what makes its `window.WPP` (wa-js, or the sandbox's double), how to launch."""
+
     url: str
-    inject_wa_js: bool
+    wpp_scripts: Sequence[Path]
     browser: BrowserOptions
     load_timeout_seconds: float = 60.0
 
 
+# How long a logout waits for WhatsApp Web to confirm (conn.logout, or the post-logout page) before the
+# device is treated as logged out anyway: `WPP.conn.logout()` may never return while the page navigates.
+LOGOUT_CONFIRM_SECONDS = 10.0
+
+
 class WebJsEngine(Engine):
-    """One session in one Chromium (one context, one page)."""
+    """One session in one persistent-profile Chromium (one context, one page)."""
 
     name = "webjs"
 
@@ -96,32 +107,32 @@ class WebJsEngine(Engine):
         self._listener = listener
         self._home = ScratchHome()
         self._playwright: Playwright | None = None
-        self._browser: Browser | None = None
         self._context: BrowserContext | None = None
         self._page: Page | None = None
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
         self._status: SessionStatus | None = None
         self._qr: str | None = None
+        self._connection = Connection()
+        self._logged_out = asyncio.Event()
         self._capabilities = WebJsCapabilities(self._call)
 
-    async def start(self, auth_state: bytes | None) -> None:
+    async def start(self, auth_state: Mapping[str, bytes] | None) -> None:
         self._pump = asyncio.create_task(self._handle_events())
+        if auth_state:
+            await asyncio.to_thread(profile.restore, self._home.profile, auth_state)
         self._playwright = await async_playwright().start()
-        self._browser = await launch(self._playwright, self._options.browser, self._home)
-        storage = json.loads(auth_state) if auth_state else None
-        self._context = await self._browser.new_context(user_agent=DESKTOP_USER_AGENT, storage_state=storage)
+        self._context = await launch(self._playwright, self._options.browser, self._home)
         await self._context.expose_binding("__owaEvent", self._on_binding)
-        await self._context.add_init_script(script=BRIDGE_JS)
-        self._page = await self._context.new_page()
+        await page_setup.prepare(self._context, self._options.wpp_scripts)
+        self._page = self._context.pages[0] if self._context.pages else await self._context.new_page()
+        self._page.on("framenavigated", self._on_navigated)
         await self._open()
 
     async def _open(self) -> None:
         page, timeout_ms = self._require_page(), self._options.load_timeout_seconds * 1000
         try:
             await page.goto(self._options.url, wait_until="domcontentloaded", timeout=timeout_ms)
-            if self._options.inject_wa_js:
-                await page.add_script_tag(path=str(WA_JS_PATH))
             await page.wait_for_function("() => window.__owaAttached === true", timeout=timeout_ms)
         except PlaywrightError as exc:
             reason = exc.message.splitlines()[0] if exc.message else type(exc).__name__
@@ -131,10 +142,9 @@ class WebJsEngine(Engine):
     async def stop(self) -> None:
         if self._pump is not None:
             self._pump.cancel()
-        for closer in (self._context, self._browser):
-            if closer is not None:
-                with contextlib.suppress(PlaywrightError):
-                    await closer.close()
+        if self._context is not None:
+            with contextlib.suppress(PlaywrightError):
+                await self._context.close()
         if self._playwright is not None:
             with contextlib.suppress(PlaywrightError):
                 await self._playwright.stop()
@@ -145,7 +155,20 @@ class WebJsEngine(Engine):
         await self._open()
 
     async def logout(self) -> None:
-        await self._call("async () => await WPP.conn.logout()")
+        """Unlink the device. Done once WhatsApp Web confirms (conn.logout, or it navigated to its
+        post-logout page), or after LOGOUT_CONFIRM_SECONDS: the call itself may never return, and the
+        caller wipes the credentials whatever happens here."""
+        self._logged_out.clear()
+        call = asyncio.ensure_future(self._call("async () => { await WPP.conn.logout(); return true; }"))
+        confirmed = asyncio.ensure_future(self._logged_out.wait())
+        done, _ = await asyncio.wait(
+            {call, confirmed}, timeout=LOGOUT_CONFIRM_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in (call, confirmed):
+            if task not in done:
+                task.cancel()
+        if call in done and not confirmed.done() and call.exception() is not None:
+            log.info("logout: the page went away mid-call (%s); treated as logged out", call.exception())
 
     async def qr(self) -> str | None:
         return self._qr if self._status is SessionStatus.QR_READY else None
@@ -195,11 +218,11 @@ class WebJsEngine(Engine):
             await self._listener.on_event("session.restriction", restriction)
         raise EngineError(f"WhatsApp refused the message (error {code})")
 
-    async def snapshot(self) -> bytes:
+    async def snapshot(self) -> dict[str, bytes]:
+        """The profile files that hold the login (`profile.archive`), read while the browser runs."""
         if self._context is None:
             raise EngineError("the browser is not running")
-        state = await self._context.storage_state(indexed_db=True)
-        return json.dumps(state, separators=(",", ":")).encode()
+        return await asyncio.to_thread(profile.archive, self._home.profile)
 
     async def _call(self, script: str, arg: Any = None) -> Any:
         """Evaluate `script` in the page; a page-side error becomes EngineError with its message."""
@@ -217,6 +240,10 @@ class WebJsEngine(Engine):
         # Only queue here: the binding must return at once, and one consumer keeps the page's order.
         self._inbox.put_nowait((name, payload))
 
+    def _on_navigated(self, frame: Frame) -> None:
+        if self._page is not None and frame == self._page.main_frame:
+            self._inbox.put_nowait(("owa.navigated", frame.url))
+
     async def _handle_events(self) -> None:
         while True:
             name, payload = await self._inbox.get()
@@ -226,41 +253,58 @@ class WebJsEngine(Engine):
                 log.exception("engine event %s failed", name)
 
     async def _handle(self, name: str, payload: Any) -> None:
+        connection = self._connection
         if name == "owa.state":
-            await self._sync(payload)
+            await self._decided(connection.state(payload or {}))
+            await self._keep_alive()
+        elif name == "owa.navigated":
+            await self._decided(connection.navigated(str(payload)))
+        elif name == "conn.stream_mode_changed":
+            await self._decided(connection.stream_mode_changed(str(payload)))
         elif name == "conn.auth_code_change":
-            if payload and payload.get("fullCode"):
-                await self._report(StatusChange(SessionStatus.QR_READY, qr=str(payload["fullCode"])))
+            await self._decided(connection.auth_code(payload if isinstance(payload, dict) else None))
         elif name == "conn.authenticated":
-            await self._report(StatusChange(SessionStatus.AUTHENTICATING))
-        elif name == "conn.main_ready":
-            await self._ready()
+            await self._decided(connection.authenticated())
+        elif name == "conn.require_auth":
+            await self._decided(connection.require_auth())
         elif name == "conn.logout":
-            await self._report(StatusChange(SessionStatus.DISCONNECTED, reason="logged out from the phone"))
-            await self._listener.on_credentials_changed()
+            await self._decided(connection.logout())
         elif name == "conn.online":
             await self._online(bool(payload))
-        else:
+        elif not name.startswith("conn."):
             for event, data in message_events(name, payload):
                 await self._listener.on_event(event, data)
 
-    async def _sync(self, state: dict[str, Any]) -> None:
-        if state.get("mainReady"):
+    async def _decided(self, decision: Decision) -> None:
+        if decision.banned is not None:
+            restriction = {"active": True, "kind": decision.banned, "code": None, "expiresAt": None}
+            await self._listener.on_event("session.restriction", restriction)
+        if decision.logged_out:
+            self._logged_out.set()
+        if decision.status is SessionStatus.READY:
             await self._ready()
-        elif state.get("qr"):
-            await self._report(StatusChange(SessionStatus.QR_READY, qr=str(state["qr"])))
-        elif state.get("authenticated"):
-            await self._report(StatusChange(SessionStatus.AUTHENTICATING))
+        elif decision.status is not None:
+            await self._report(StatusChange(decision.status, qr=decision.qr, reason=decision.reason))
+            if decision.logged_out:
+                await self._listener.on_credentials_changed()
+
+    async def _keep_alive(self) -> None:
+        # WhatsApp Web drops to "phone not connected" in a background tab; wppconnect keeps it alive.
+        with contextlib.suppress(EngineError):
+            await self._call("() => WPP.conn.setKeepAlive(true)")
 
     async def _ready(self) -> None:
         me = await self._call(_WHO_AM_I)
         phone = str(me["wid"]).split("@", 1)[0].split(":", 1)[0] or None
+        self._connection.became_ready()
         await self._report(StatusChange(SessionStatus.READY, phone=phone, push_name=me["name"]))
 
     async def _online(self, online: bool) -> None:
+        # WhatsApp Web reconnects its socket by itself: report it, never reload the page for it.
+        self._connection.online = online
         if not online and self._status is SessionStatus.READY:
             await self._report(StatusChange(SessionStatus.DISCONNECTED, reason="connection lost"))
-        elif online and self._status is SessionStatus.DISCONNECTED:
+        elif online and self._status is SessionStatus.DISCONNECTED and self._connection.ready():
             await self._ready()
 
     async def _report(self, change: StatusChange) -> None:

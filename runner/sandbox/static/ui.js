@@ -1,10 +1,12 @@
 /*
- * The sandbox page's own UI: the QR screen and a minimal chat view. It only uses the public WPP API and
- * the page's DOM events (sandbox:qr, sandbox:ready, sandbox:logout), like any other WPP client would.
+ * The sandbox page's own UI: the QR screen and a minimal chat view. Like WhatsApp Web's own UI it uses the
+ * page's internals (window.__waSandbox) and DOM events (sandbox:qr, sandbox:ready, sandbox:logout), never
+ * window.WPP, which only exists when a client injects it.
  */
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
+  const sb = window.__waSandbox;
   const TICKS = { '-1': '!', 0: '🕓', 1: '✓', 2: '✓✓', 3: '✓✓ read', 4: '✓✓ played' };
   let current = null;
 
@@ -26,7 +28,8 @@
     event.preventDefault();
     const phone = new FormData(event.target).get('phone');
     try {
-      $('pair-code').textContent = await WPP.conn.genLinkDeviceCodeForPhoneNumber(phone, false);
+      const answer = await sb.post('/_wa/pairing-code', { page: sb.state.pageId, phone: String(phone) });
+      $('pair-code').textContent = answer.code;
     } catch (error) {
       $('pair-code').textContent = error.message;
     }
@@ -34,15 +37,15 @@
 
   document.addEventListener('sandbox:ready', () => {
     show('app');
-    const me = WPP.conn.getMyUserId();
-    $('me').textContent = WPP.profile.getMyProfileName() + ' (' + me.user + ')';
+    const me = sb.state.me;
+    $('me').textContent = me.pushName + ' (' + me.wid.split('@')[0] + ')';
     $('status').textContent = 'Connected';
     renderChats();
   });
   document.addEventListener('sandbox:logout', () => { current = null; $('status').textContent = 'Logged out'; });
 
   async function renderChats() {
-    const chats = await WPP.chat.list();
+    const chats = (await sb.rpc('chats', {})).map((raw) => new sb.ChatModel(raw));
     $('chats').replaceChildren(...chats.map((chat) => {
       const li = document.createElement('li');
       li.textContent = chat.name || chat.id.user;
@@ -61,14 +64,14 @@
   async function openChat(id, title) {
     current = id;
     $('chat-title').textContent = title;
-    await WPP.chat.markIsRead(id);
+    await sb.rpc('read', { chat: id });
     await renderMessages();
     renderChats();
   }
 
   async function renderMessages() {
     if (!current) return;
-    const messages = await WPP.chat.getMessages(current, { count: 100 });
+    const messages = await sb.rpc('messages', { chat: current, count: 100 });
     $('messages').replaceChildren(...messages.map((msg) => {
       const li = document.createElement('li');
       li.className = msg.id.fromMe ? 'me' : '';
@@ -88,7 +91,7 @@
     event.preventDefault();
     const input = event.target.elements.text;
     if (!current || !input.value) return;
-    await WPP.chat.sendTextMessage(current, input.value);
+    await sb.rpc('send', { chat: current, text: input.value });
     input.value = '';
   });
 
@@ -105,10 +108,11 @@
       renderMessages();
     }, RENDER_EVERY_MS);
   }
-  for (const name of ['chat.new_message', 'chat.msg_ack_change', 'chat.msg_revoke', 'chat.msg_edited']) {
-    WPP.on(name, scheduleRender);
-  }
-  WPP.on('conn.online', (online) => { $('status').textContent = online ? 'Connected' : 'Reconnecting…'; });
+  const RENDERED_BY = ['chat.new_message', 'chat.msg_ack_change', 'chat.msg_revoke', 'chat.msg_edited'];
+  sb.onAny((name, ...args) => {
+    if (RENDERED_BY.includes(name)) scheduleRender();
+    if (name === 'conn.online') $('status').textContent = args[0] ? 'Connected' : 'Reconnecting…';
+  });
 
-  window.__waSandbox.boot();
+  sb.boot();
 })();

@@ -1,11 +1,14 @@
 /*
  * The WhatsApp Web double, part 2: the connection lifecycle and the page's caches.
  *
- * Not linked: a stream of QR codes (conn.auth_code_change each rotation) until a phone links the page, then
- * conn.auth_code_change(null) -> conn.authenticated -> conn.main_loaded -> conn.main_ready.
- * Linked: one numbered event stream; when it drops the page says conn.online(false), retries every second
- * and, back online, resumes from the last event number it saw (nothing is lost). A logout, from the phone or
- * WPP.conn.logout(), wipes the credentials and starts a new QR.
+ * Not linked: stream mode QR and a stream of QR codes (conn.auth_code_change each rotation) until a phone
+ * links the page; then conn.auth_code_change(null), the credentials are stored and the page reloads, as
+ * WhatsApp Web does after linking (whatsapp-web.js #3792).
+ * Linked (a page that loads with credentials): conn.main_init -> conn.main_loaded, then one numbered event
+ * stream; once it is live, stream mode MAIN. When the stream drops the page says conn.online(false), retries
+ * every second and, back online, resumes from the last event number it saw (nothing is lost). A logout,
+ * from the phone or WPP.conn.logout(), wipes the credentials and navigates to /?post_logout=1, as WhatsApp
+ * Web does; that page load shows a new QR.
  */
 (function () {
   'use strict';
@@ -14,7 +17,7 @@
 
   const state = {
     pageId: Math.random().toString(36).slice(2) + Date.now().toString(36),
-    creds: null, me: null, authCode: null, source: null,
+    creds: null, me: null, authCode: null, source: null, streamMode: null,
     authenticated: false, booted: false, mainReady: false, online: false, retry: 0,
     msgs: new Map(), chats: new Map(), blocked: [], emitted: new Set(), about: '',
   };
@@ -44,11 +47,17 @@
   }
   sb.upsertChat = upsertChat;
 
+  function setStreamMode(mode) {
+    if (state.streamMode === mode) return;
+    state.streamMode = mode;
+    emit('conn.stream_mode_changed', mode);
+  }
+
   // ---- not linked: QR codes ----
   function startQr() {
     state.authenticated = state.mainReady = false;
     emit('conn.require_auth');
-    emit('conn.stream_mode_changed', 'QR');
+    setStreamMode('QR');
     openStream('/_wa/events?page=' + encodeURIComponent(state.pageId), onPendingEvent);
   }
 
@@ -66,10 +75,10 @@
 
   async function linked(creds) {
     await credentials.save(creds);
+    localStorage.setItem('sandbox-seq', '0'); // a new device: after the reload, everything since the link
     state.authCode = null;
     emit('conn.auth_code_change', null);
-    emit('conn.authenticated');
-    await connect(creds, true);
+    location.reload();
   }
 
   // ---- linked: one resumable event stream ----
@@ -77,14 +86,14 @@
     state.creds = creds;
     let session;
     try {
-      session = await post('/_wa/session', {}, creds.token);
+      session = await post('/_wa/session', { webdriver: navigator.webdriver === true }, creds.token);
     } catch (error) {
       // The phone removed this device while the page was away or connecting: that is a logout too.
       if (error.status === 401) return loggedOut(true);
       return retryLater(creds, fresh);
     }
     if (!state.booted) await bootMain(session);
-    const since = fresh ? session.seq : Number(localStorage.getItem('sandbox-seq') || session.seq);
+    const since = Number(localStorage.getItem('sandbox-seq') || session.seq);
     localStorage.setItem('sandbox-seq', String(since)); // where a later reconnect resumes from
     openStream('/_wa/events?token=' + encodeURIComponent(creds.token) + '&since=' + since, onLinkedEvent);
   }
@@ -97,9 +106,8 @@
     state.about = boot.about;
     state.blocked = boot.blocked;
     for (const raw of boot.chats) upsertChat(raw);
-    emit('conn.stream_mode_changed', 'MAIN');
     emit('conn.main_loaded');
-    state.booted = true; // conn.main_ready waits for the event stream (see onLinkedEvent)
+    state.booted = true; // stream mode MAIN waits for the event stream (see onLinkedEvent)
   }
 
   function retryLater(creds, fresh) {
@@ -123,9 +131,9 @@
         emit('conn.online', true);
       }
       if (!state.mainReady) {
-        // Ready only once the stream is live, so nothing sent to this device after main_ready is missed.
+        // MAIN only once the stream is live, so nothing sent to this device after that is missed.
         state.mainReady = true;
-        emit('conn.main_ready');
+        setStreamMode('MAIN');
         document.dispatchEvent(new CustomEvent('sandbox:ready'));
       }
       return;
@@ -159,12 +167,9 @@
     closeStream();
     await credentials.wipe();
     Object.assign(state, { creds: null, me: null, authenticated: false, booted: false, mainReady: false, online: false });
-    state.msgs.clear();
-    state.chats.clear();
-    state.emitted.clear();
     if (announce) emit('conn.logout');
     document.dispatchEvent(new CustomEvent('sandbox:logout'));
-    startQr();
+    location.replace('/?post_logout=1');
   }
   sb.loggedOut = loggedOut;
 
@@ -241,7 +246,9 @@
 
   async function boot() {
     const creds = await credentials.load().catch(() => null);
-    if (creds) connect(creds, false); else startQr();
+    if (creds) return connect(creds, false);
+    await credentials.wipe().catch(() => {}); // leftovers that cannot log in (no key, a half restore)
+    startQr();
   }
   sb.boot = boot;
 })();

@@ -1,82 +1,44 @@
 /*
  * The WhatsApp Web double, part 1: events, models, credentials and the connection to the sandbox network.
  *
- * Everything here is private (window.__waSandbox); wa-api.js builds the public window.WPP on top of it with
- * wa-js's names and shapes. Credentials live where WhatsApp Web keeps them, IndexedDB ("wawc", store "user")
- * plus localStorage ("last-wid-md"), so a context restored from Playwright's storage_state(indexed_db=True)
- * comes back linked, and one without them shows a QR.
+ * Everything here is the page's own (window.__waSandbox, as WhatsApp Web's webpack modules are); the page has
+ * no window.WPP. The WPP double (runner/sandbox/wpp/) is injected from outside, exactly as wa-js is injected
+ * into WhatsApp Web, and builds window.WPP on top of these internals with wa-js's names and shapes.
+ * Credentials live where and as WhatsApp Web keeps them: IndexedDB ("wawc", store "user"), sealed with a
+ * non-extractable CryptoKey (IndexedDB "wawc_db_enc") and a salt in localStorage (see "credentials" below).
  */
 (function () {
   'use strict';
 
-  // Every event name this double can emit. emit() refuses others, and the contract test checks this list
-  // against the event names declared in wa-js's .d.ts files.
+  // Every event name the page's bus carries, named as wa-js names what it derives from them. emit() refuses
+  // others, and the contract test checks this list against the event names declared in wa-js's .d.ts files.
+  // conn.main_ready and conn.authenticated are not here: wa-js derives them (the WPP double does too).
   const EVENTS = [
-    'conn.auth_code_change', 'conn.authenticated', 'conn.logout', 'conn.logout_reason', 'conn.main_init',
-    'conn.main_loaded', 'conn.main_ready', 'conn.online', 'conn.require_auth', 'conn.stream_info_changed',
+    'conn.auth_code_change', 'conn.logout', 'conn.logout_reason', 'conn.main_init',
+    'conn.main_loaded', 'conn.online', 'conn.require_auth', 'conn.stream_info_changed',
     'conn.stream_mode_changed', 'chat.new_message', 'chat.new_chat', 'chat.msg_ack_change',
     'chat.msg_revoke', 'chat.new_reaction', 'chat.msg_edited', 'chat.poll_response', 'chat.presence_change',
     'chat.unread_count_changed', 'group.participant_changed', 'blocklist.sync',
   ];
 
-  // ---- events (the subset of EventEmitter2 that wa-js re-exports and engines use) ----
-  const listeners = new Map();
+  // ---- events: the page's internal bus (WhatsApp Web's stores signal changes; the injected WPP listens) ----
   const anyListeners = [];
 
   function emit(name, ...args) {
     if (!EVENTS.includes(name)) throw new Error('sandbox: undeclared event ' + name);
-    for (const listener of [...(listeners.get(name) || [])]) safely(listener, args);
     for (const listener of [...anyListeners]) safely(listener, [name, ...args]);
     document.dispatchEvent(new CustomEvent('sandbox:event', { detail: { name, args } }));
   }
+
+  function onAny(listener) { anyListeners.push(listener); }
 
   function safely(listener, args) {
     try {
       listener(...args);
     } catch (error) {
-      console.error('WPP listener failed', error); // a listener's bug must not stop the others
+      console.error('sandbox: event listener failed', error); // a listener's bug must not stop the others
     }
   }
-
-  const emitter = {
-    on(event, listener) {
-      if (!listeners.has(event)) listeners.set(event, []);
-      listeners.get(event).push(listener);
-      return emitter;
-    },
-    off(event, listener) {
-      const list = listeners.get(event) || [];
-      const index = list.indexOf(listener);
-      if (index >= 0) list.splice(index, 1);
-      return emitter;
-    },
-    once(event, listener) {
-      const wrapper = (...args) => { emitter.off(event, wrapper); listener(...args); };
-      return emitter.on(event, wrapper);
-    },
-    removeAllListeners(event) {
-      if (event === undefined) listeners.clear(); else listeners.delete(event);
-      return emitter;
-    },
-    onAny(listener) { anyListeners.push(listener); return emitter; },
-    offAny(listener) {
-      const index = anyListeners.indexOf(listener);
-      if (index >= 0) anyListeners.splice(index, 1);
-      return emitter;
-    },
-    listenerCount(event) { return (listeners.get(event) || []).length; },
-    listeners(event) { return [...(listeners.get(event) || [])]; },
-    eventNames() { return [...listeners.keys()].filter((name) => listeners.get(name).length); },
-    hasListeners(event) { return event ? emitter.listenerCount(event) > 0 : listeners.size > 0; },
-    waitFor(event, options) {
-      const timeout = typeof options === 'number' ? options : (options && options.timeout) || 0;
-      return new Promise((resolve, reject) => {
-        const done = (...args) => { clearTimeout(timer); resolve(args); };
-        const timer = timeout ? setTimeout(() => { emitter.off(event, done); reject(new Error('timeout')); }, timeout) : 0;
-        emitter.once(event, done);
-      });
-    },
-  };
 
   // ---- models: the shapes of WhatsApp Web's Wid, MsgKey, MsgModel and ChatModel ----
   class Wid {
@@ -134,24 +96,32 @@
     toJSON() { return this.serialize(); }
   }
 
-  // ---- credentials: IndexedDB "wawc"/"user" plus localStorage, like WhatsApp Web ----
+  // ---- credentials: where and how WhatsApp Web keeps them ----
+  // The device record lives in IndexedDB "wawc"/"user", its token sealed with AES-GCM under a non-extractable
+  // CryptoKey kept in IndexedDB "wawc_db_enc" (WhatsApp Web's local key), bound to a salt in localStorage
+  // ("WebEncKeySalt") as additional data. Only the browser profile's own files carry a CryptoKey across a
+  // restart: Playwright's storage_state turns it into {} (microsoft/playwright#35946), so a context restored
+  // from storage_state comes back unlinked and shows a QR, as WhatsApp Web does.
   const DB_NAME = 'wawc';
   const STORE = 'user';
+  const KEY_DB = 'wawc_db_enc';
+  const KEY_STORE = 'keys';
+  const SALT = 'WebEncKeySalt';
 
-  function openDb() {
+  function openDb(name, store) {
     return new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB_NAME, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+      const request = indexedDB.open(name, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(store);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
   }
 
-  async function dbRequest(mode, action) {
-    const db = await openDb();
+  async function dbRequest(name, store, mode, action) {
+    const db = await openDb(name, store);
     try {
       return await new Promise((resolve, reject) => {
-        const request = action(db.transaction(STORE, mode).objectStore(STORE));
+        const request = action(db.transaction(store, mode).objectStore(store));
         request.onsuccess = () => resolve(request.result);
         request.onerror = () => reject(request.error);
       });
@@ -160,19 +130,53 @@
     }
   }
 
+  // The local key, made on first use when `create`; null when there is none or what is stored is not a key.
+  async function localKey(create) {
+    const stored = await dbRequest(KEY_DB, KEY_STORE, 'readonly', (keys) => keys.get('local'));
+    if (stored instanceof CryptoKey) return stored;
+    if (!create) return null;
+    const usages = ['encrypt', 'decrypt'];
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, usages);
+    await dbRequest(KEY_DB, KEY_STORE, 'readwrite', (keys) => keys.put(key, 'local'));
+    return key;
+  }
+
+  function salt(create) {
+    if (create && !localStorage.getItem(SALT)) {
+      const random = crypto.getRandomValues(new Uint8Array(16));
+      localStorage.setItem(SALT, btoa(String.fromCharCode(...random)));
+    }
+    const value = localStorage.getItem(SALT);
+    return value ? new TextEncoder().encode(value) : null;
+  }
+
   const credentials = {
     async load() {
-      const creds = await dbRequest('readonly', (store) => store.get('creds'));
-      return creds && creds.token ? creds : null;
+      const creds = await dbRequest(DB_NAME, STORE, 'readonly', (store) => store.get('creds'));
+      const [key, additionalData] = [await localKey(false), salt(false)];
+      if (!creds || !creds.token || !key || !additionalData) return null;
+      try {
+        const { iv, sealed } = creds.token;
+        const token = await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData }, key, sealed);
+        return { ...creds, token: new TextDecoder().decode(token) };
+      } catch (error) {
+        return null; // sealed under another key or salt: this browser is not that device any more
+      }
     },
     async save(creds) {
-      await dbRequest('readwrite', (store) => store.put(creds, 'creds'));
+      const [key, additionalData] = [await localKey(true), salt(true)];
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const plain = new TextEncoder().encode(creds.token);
+      const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData }, key, plain);
+      const record = { ...creds, token: { iv, sealed: new Uint8Array(sealed) } };
+      await dbRequest(DB_NAME, STORE, 'readwrite', (store) => store.put(record, 'creds'));
       localStorage.setItem('last-wid-md', JSON.stringify(creds.deviceId));
       localStorage.setItem('WABrowserId', JSON.stringify(creds.deviceId.split(':')[1]));
     },
     async wipe() {
-      await dbRequest('readwrite', (store) => store.clear());
-      for (const key of ['last-wid-md', 'WABrowserId', 'sandbox-seq']) localStorage.removeItem(key);
+      await dbRequest(DB_NAME, STORE, 'readwrite', (store) => store.clear());
+      await dbRequest(KEY_DB, KEY_STORE, 'readwrite', (keys) => keys.clear());
+      for (const key of ['last-wid-md', 'WABrowserId', 'sandbox-seq', SALT]) localStorage.removeItem(key);
     },
   };
 
@@ -200,6 +204,6 @@
   }
 
   window.__waSandbox = {
-    EVENTS, emit, emitter, Wid, MsgKey, MsgModel, ChatModel, WPPError, credentials, post,
+    EVENTS, emit, onAny, Wid, MsgKey, MsgModel, ChatModel, WPPError, credentials, post,
   };
 })();

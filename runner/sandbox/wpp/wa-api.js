@@ -1,14 +1,158 @@
 /*
- * The WhatsApp Web double, part 3: window.WPP with wa-js's names, parameters and result shapes
- * (@wppconnect/wa-js, dist/ .d.ts files). Every function declares all of its wa-js parameters, without
- * defaults, so Function.length equals the .d.ts parameter count (the contract test compares them).
- * Conversation functions live in wa-chat.js; this file has WPP itself, conn, contact, blocklist, group
- * and profile.
+ * The WPP double, part 1: the loader, the event emitter, and WPP.conn, contact, blocklist, group and profile.
+ *
+ * Not part of the sandbox page: the engine injects these files into it exactly as it injects wa-js into
+ * WhatsApp Web (context init scripts, before the page's own scripts run), so the same code path is tested.
+ * Like wa-js, it defines window.WPP at once with isReady false; once the page's internals are loaded
+ * (window.__waSandbox, the sandbox's stand-in for WhatsApp Web's webpack modules) it attaches, becomes
+ * ready (WPP.loader.onReady) and derives the events wa-js derives:
+ *   - conn.main_ready on the first stream mode QR *or* MAIN of a page load, once, after which
+ *     isMainReady() stays true (wa-js registerMainReadyEvent.ts, #3339/#3417);
+ *   - conn.authenticated on main_loaded only when the page was not registered when WPP was injected
+ *     (registerAuthenticatedEvent.ts: a restored session never fires it);
+ *   - the current stream mode and auth code at attach time (registerStreamEvent.ts,
+ *     registerAuthCodeChangeEvent.ts).
+ * Every function declares all of its wa-js parameters, without defaults, so Function.length equals the
+ * .d.ts parameter count (the contract test compares them). Conversation functions are in wa-chat.js.
  */
 (function () {
   'use strict';
-  const sb = window.__waSandbox;
-  const { emit, emitter, Wid, state, rpc, WPPError } = sb;
+  if (window.WPP) return; // injected once per document
+
+  // ---- the event emitter (the subset of EventEmitter2 that wa-js re-exports and engines use) ----
+  const listeners = new Map();
+  const anyListeners = [];
+
+  function emit(name, ...args) {
+    for (const listener of [...(listeners.get(name) || [])]) safely(listener, args);
+    for (const listener of [...anyListeners]) safely(listener, [name, ...args]);
+  }
+
+  function safely(listener, args) {
+    try {
+      listener(...args);
+    } catch (error) {
+      console.error('WPP listener failed', error); // a listener's bug must not stop the others
+    }
+  }
+
+  const emitter = {
+    on(event, listener) {
+      if (!listeners.has(event)) listeners.set(event, []);
+      listeners.get(event).push(listener);
+      return emitter;
+    },
+    off(event, listener) {
+      const list = listeners.get(event) || [];
+      const index = list.indexOf(listener);
+      if (index >= 0) list.splice(index, 1);
+      return emitter;
+    },
+    once(event, listener) {
+      const wrapper = (...args) => { emitter.off(event, wrapper); listener(...args); };
+      return emitter.on(event, wrapper);
+    },
+    removeAllListeners(event) {
+      if (event === undefined) listeners.clear(); else listeners.delete(event);
+      return emitter;
+    },
+    onAny(listener) { anyListeners.push(listener); return emitter; },
+    offAny(listener) {
+      const index = anyListeners.indexOf(listener);
+      if (index >= 0) anyListeners.splice(index, 1);
+      return emitter;
+    },
+    listenerCount(event) { return (listeners.get(event) || []).length; },
+    listeners(event) { return [...(listeners.get(event) || [])]; },
+    eventNames() { return [...listeners.keys()].filter((name) => listeners.get(name).length); },
+    hasListeners(event) { return event ? emitter.listenerCount(event) > 0 : listeners.size > 0; },
+    waitFor(event, options) {
+      const timeout = typeof options === 'number' ? options : (options && options.timeout) || 0;
+      return new Promise((resolve, reject) => {
+        const done = (...args) => { clearTimeout(timer); resolve(args); };
+        const timer = timeout ? setTimeout(() => { emitter.off(event, done); reject(new Error('timeout')); }, timeout) : 0;
+        emitter.once(event, done);
+      });
+    },
+  };
+
+  // ---- the loader: ready once the page's internals are there ----
+  const waiting = { injected: [], ready: [], full_ready: [] };
+  function onLoader(kind) {
+    return function (listener, delay) {
+      if (WPP[kind === 'injected' ? 'isInjected' : kind === 'ready' ? 'isReady' : 'isFullReady']) setTimeout(listener, delay || 0);
+      else waiting[kind].push(() => setTimeout(listener, delay || 0));
+    };
+  }
+
+  const WPP = {
+    isInjected: true, isReady: false, isFullReady: false,
+    version: '4.6.0', supportedWhatsappWeb: '>=2.3000.0', license: 'Apache-2.0',
+    on: emitter.on, off: emitter.off, once: emitter.once, removeListener: emitter.off,
+    removeAllListeners: emitter.removeAllListeners, onAny: emitter.onAny, offAny: emitter.offAny,
+    listenerCount: emitter.listenerCount, listeners: emitter.listeners, eventNames: emitter.eventNames,
+    hasListeners: emitter.hasListeners, waitFor: emitter.waitFor,
+    loader: { onInjected: onLoader('injected'), onReady: onLoader('ready'), onFullReady: onLoader('full_ready') },
+  };
+  window.WPP = WPP;
+
+  // Builders of the namespaces, run when the internals are there (this file's, then wa-chat.js's).
+  const parts = [];
+  const derived = { mainReady: false, registeredAtInjection: false };
+  window.__wppDouble = { part(build) { parts.push(build); }, derived };
+
+  function isRegistered() { return localStorage.getItem('last-wid-md') !== null; }
+
+  // wa-js's defaults (dist/config/defaultConfig.d.ts) under what the client set before injection.
+  const DEFAULT_CONFIG = {
+    deviceName: false, liveLocationLimit: 10, disableGoogleAnalytics: false, googleAnalyticsId: null,
+    googleAnalyticsUserProperty: {}, linkPreviewApiServers: null, poweredBy: 'WA-JS',
+    sendStatusToDevice: false, syncAllStatus: true,
+  };
+  WPP.config = Object.assign({}, DEFAULT_CONFIG, window.WPPConfig || {});
+
+  // wa-js src/gtag: unless disabled, beacons about the account (injection, login, logout) go to Google.
+  function beacon(event) {
+    if (WPP.config.disableGoogleAnalytics) return;
+    const body = JSON.stringify({ event, version: WPP.version });
+    fetch('/_wa/gtag', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }).catch(() => {});
+  }
+  const BEACONS = { 'conn.main_ready': 'main_ready', 'conn.authenticated': 'login', 'conn.logout': 'logout' };
+  emitter.onAny((name) => { if (BEACONS[name]) beacon(BEACONS[name]); });
+
+  function attach(sb) {
+    beacon('injected');
+    derived.registeredAtInjection = isRegistered();
+    for (const build of parts) build(sb, emit);
+    sb.onAny((name, ...args) => {
+      if (name === 'conn.main_loaded' && !derived.registeredAtInjection) emit('conn.authenticated');
+      emit(name, ...args);
+      if (name === 'conn.stream_mode_changed') streamMode(args[0]);
+    });
+    WPP.isReady = WPP.isFullReady = true;
+    emit('loader.ready');
+    for (const run of [...waiting.ready, ...waiting.full_ready]) run();
+    if (sb.state.streamMode) {
+      emit('conn.stream_mode_changed', sb.state.streamMode);
+      streamMode(sb.state.streamMode);
+    }
+    if (sb.state.authCode) emit('conn.auth_code_change', sb.state.authCode);
+  }
+
+  function streamMode(mode) {
+    if ((mode === 'QR' || mode === 'MAIN') && !derived.mainReady) {
+      derived.mainReady = true;
+      emit('conn.main_ready');
+    }
+  }
+
+  // The page's scripts are classic scripts: all of them have run by DOMContentLoaded.
+  document.addEventListener('DOMContentLoaded', () => { if (window.__waSandbox) attach(window.__waSandbox); });
+})();
+
+window.__wppDouble.part(function (sb, emit) {
+  'use strict';
+  const { Wid, state, rpc, WPPError } = sb;
 
   function jid(value) {
     if (value == null) throw new WPPError('invalid_wid', 'missing chat id');
@@ -30,11 +174,12 @@
   const conn = {
     isAuthenticated() { return state.authenticated; },
     isMainInit() { return state.authenticated; },
-    isMainLoaded() { return state.mainReady; },
-    isMainReady() { return state.mainReady; },
+    isMainLoaded() { return state.booted; },
+    isMainReady() { return window.__wppDouble.derived.mainReady; },
     isOnline() { return state.online; },
     isIdle() { return false; },
-    isRegistered() { return state.authenticated; },
+    isRegistered() { return localStorage.getItem('last-wid-md') !== null; },
+    getStreamData() { return { mode: state.streamMode, info: state.online ? 'NORMAL' : 'OFFLINE' }; },
     isMultiDevice() { return true; },
     needsUpdate() { return false; },
     async getAuthCode() { return state.authCode; },
@@ -175,16 +320,8 @@
     isBusiness() { return false; },
   };
 
-  window.WPP = {
-    isInjected: true, isReady: true, isFullReady: true,
-    version: '4.6.0', supportedWhatsappWeb: '>=2.3000.0', license: 'Apache-2.0',
-    on: emitter.on, off: emitter.off, once: emitter.once, removeListener: emitter.off,
-    removeAllListeners: emitter.removeAllListeners, onAny: emitter.onAny, offAny: emitter.offAny,
-    listenerCount: emitter.listenerCount, listeners: emitter.listeners, eventNames: emitter.eventNames,
-    hasListeners: emitter.hasListeners, waitFor: emitter.waitFor,
-    conn, contact, blocklist, group, profile, chat: {},
-  };
+  Object.assign(window.WPP, { conn, contact, blocklist, group, profile, chat: {} });
   sb.jid = jid;
   sb.jids = jids;
   sb.requireMain = requireMain;
-})();
+});

@@ -1,11 +1,10 @@
 /*
- * The WhatsApp Web double, part 4: WPP.chat (sending, reading, chat settings, history, media).
+ * The WPP double, part 2 (injected after wa-api.js): WPP.chat (sending, reading, chat settings, history, media).
  * Same names, parameter counts, option objects (SendMessageOptions.messageId, quotedMsg, mentionedList,
  * delay) and result shapes (SendMessageReturn and friends) as wa-js's dist/chat/functions.
  */
-(function () {
+window.__wppDouble.part(function (sb) {
   'use strict';
-  const sb = window.__waSandbox;
   const { Wid, MsgKey, state, rpc, WPPError, jid, jids, requireMain, upsertMsg, upsertChat } = sb;
 
   function msgId(value) {
@@ -219,4 +218,4 @@
   }
 
   window.WPP.chat = chat;
-})();
+});
