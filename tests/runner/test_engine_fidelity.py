@@ -101,3 +101,28 @@ def test_the_browser_shows_its_real_version_is_not_marked_automated_and_sends_no
     assert "Headless" not in device["client"]["userAgent"]
     assert device["client"]["webdriver"] is False
     assert stack.control("GET", "/analytics") == []
+
+
+def test_a_received_message_is_recorded_once_decrypted_not_as_its_ciphertext_placeholder(
+    fresh_stack: Stack,
+) -> None:
+    # WhatsApp Web announces a received message twice: first a `ciphertext` placeholder without content,
+    # then decrypted (wa-js registerNewMessageEvent.ts). Recording the first made an empty message of type
+    # "ciphertext", and the decrypted one was then dropped as already known.
+    stack = fresh_stack
+    _phones(stack)
+    stack.start_runner("runner-fidelity")
+    session_id = _linked_session(stack, "ciphertext")
+    sent = stack.control("POST", f"/phones/{BOB}/messages", json={"to": ALICE, "text": "decrypt me"})
+
+    def received() -> list[dict[str, object]]:
+        return [data for name, data in stack.events(session_id) if name == "message.received"]
+
+    [event] = wait_for(received, 15, "the message.received event")
+    assert event["body"] == "decrypt me"
+    assert event["type"] == "text"
+    assert str(event["id"]).endswith(sent["stanzaId"])
+    time.sleep(0.5)  # a second (placeholder-caused) announcement would have come by now
+    assert len(received()) == 1
+    records = stack.client().messages.list(session_id)["messages"]
+    assert [(m["type"], m["body"]) for m in records if m["id"] == event["id"]] == [("text", "decrypt me")]

@@ -99,6 +99,8 @@ def message_events(name: str, payload: Any) -> Iterator[tuple[str, dict[str, Any
     if not isinstance(payload, dict):
         return
     if name == "chat.new_message":
+        if payload.get("type") == "ciphertext":
+            return  # not decrypted yet: the same message comes again, decrypted (registerNewMessageEvent.ts)
         data = message_data(payload)
         yield ("message.sent" if data["fromMe"] else "message.received"), data
     elif name == "chat.msg_ack_change":

@@ -174,6 +174,7 @@
   sb.loggedOut = loggedOut;
 
   // ---- network events -> wa-js events ----
+  const DECRYPT_MS = 30; // how long the page "decrypts" a received message
   function chatOf(msg) { return msg.id.remote._serialized; }
 
   sb.handlers = {
@@ -189,7 +190,15 @@
       else rpc('chat', { chat: chatOf(msg) }).then(announce).catch(() => {});
       if (state.emitted.has(msg.id._serialized)) return;
       state.emitted.add(msg.id._serialized);
-      emit('chat.new_message', msg);
+      if (msg.id.fromMe) {
+        emit('chat.new_message', msg);
+        return;
+      }
+      // WhatsApp Web announces a received message before it has decrypted it: a `ciphertext` placeholder
+      // with no content, then the same message again once decrypted (wa-js registerNewMessageEvent.ts).
+      const placeholder = new sb.MsgModel({ ...event.msg, type: 'ciphertext', body: '', caption: undefined, mimetype: undefined });
+      emit('chat.new_message', placeholder);
+      setTimeout(() => emit('chat.new_message', msg), DECRYPT_MS);
     },
     ack(event) {
       const ids = event.ids.map((raw) => new MsgKey(raw));
