@@ -1,28 +1,31 @@
-"""Auth snapshot formats (sandbox): Playwright `storage_state(indexed_db=True)` vs the profile's folders.
+"""Auth snapshots (sandbox): the profile's login files via the auth store, against Playwright's storage_state.
 
     .venv/bin/python -m bench.auth_snapshot [--runs 5] [--restores 3] [--record]
 
-One Chromium with a persistent profile opens the sandbox's WhatsApp Web page and is linked by QR. Then, from
-that same linked browser, each candidate snapshot is taken `--runs` times:
-- `storage_state`: `context.storage_state(indexed_db=True)` as compact JSON (what the engine stores today);
-- `profile folders`: a tar of the profile's `Default/IndexedDB` and `Default/Local Storage` directories
-  (LevelDB files, copied while the browser runs, as a periodic snapshot would have to).
-Each is gzipped and sealed with the gateway's AES-256-GCM envelope; size is the sealed bytes. Snapshot time
-covers capture + gzip + encrypt. Restore: a fresh browser gets the snapshot back (a new context from the
-state, or a new profile directory holding the two folders), opens the page, and must reach "main ready"
-without a QR; its time is launch -> ready.
+One Chromium with a persistent profile opens the sandbox's WhatsApp Web page (the WPP double injected as the
+engine injects it) and is linked by QR. The sandbox keeps the device token sealed with a non-extractable
+CryptoKey in IndexedDB plus a salt in localStorage, as WhatsApp Web does; Chromium writes localStorage to disk
+lazily, so the bench first waits until the salt is in the profile's files ("salt on disk after link"). Then,
+from that same running browser, `--runs` times each:
+- `profile files` (what the engine stores): `profile.archive` + `AuthStore.save` (gzip + AES-256-GCM per
+  distinct file, only contents not stored yet uploaded; local storage backend). The first save uploads
+  everything; the later ones, back to back, are what a periodic snapshot that finds little or nothing new
+  costs (their uploads are listed). Stored bytes = the sealed objects.
+- `storage_state` (the baseline, what the engine stored before): `context.storage_state(indexed_db=True)` as
+  compact JSON, gzipped and sealed. It cannot carry the CryptoKey (Playwright #35946): its restores are
+  expected to come back unlinked.
+Restore (`--restores` times): `AuthStore.load` + `profile.restore` into a new profile dir (timed), then launch
+-> linked without a QR; for the baseline a new context from the state. A restore that shows a QR fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,25 +34,42 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from bench.harness import machine_info, percentile, record_section, scratch_dir, wait_for_port
 from functions.cli.redis_server import free_port
 from functions.config import load_settings
 from functions.crypto.envelope import Envelope, envelope_from_settings
-from runner.engines.webjs.browser import DESKTOP_USER_AGENT, LAUNCH_ARGS
+from functions.storage import BlobStorage, build_storage
+from runner.auth_store import AuthStore
+from runner.engines.webjs import profile
+from runner.engines.webjs.browser import LAUNCH_ARGS, chrome_major_version, user_agent_for
+from runner.sandbox import WPP_DOUBLE_SCRIPTS
 
 KEY = "auth_snapshot"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+USER_AGENT = user_agent_for(chrome_major_version(CHROMIUM))
 PHONE = "15550009999"
-FOLDERS = ("Default/IndexedDB", "Default/Local Storage")
-READY = "() => !!(window.WPP && WPP.conn.isMainReady())"
+SESSION = "bench"
+LINKED = (
+    "() => !!(window.WPP && WPP.isReady && WPP.conn.isRegistered()"
+    " && WPP.conn.getStreamData().mode === 'MAIN')"
+)
 QR = "async () => { const c = window.WPP && await WPP.conn.getAuthCode(); return c ? c.fullCode : null; }"
+SALT_ON_DISK_TIMEOUT = 120.0
 
 
-def _launch(playwright: Playwright, profile: Path) -> BrowserContext:
-    return playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS, user_agent=DESKTOP_USER_AGENT
+def _launch(playwright: Playwright, profile_dir: Path) -> BrowserContext:
+    context = playwright.chromium.launch_persistent_context(
+        str(profile_dir), executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS, user_agent=USER_AGENT
     )
+    _inject(context)
+    return context
+
+
+def _inject(context: BrowserContext) -> None:
+    for path in WPP_DOUBLE_SCRIPTS:  # as the engine injects wa-js (runner.engines.webjs.page_setup)
+        context.add_init_script(path=str(path))
 
 
 def _open(context: BrowserContext, url: str) -> Page:
@@ -58,98 +78,150 @@ def _open(context: BrowserContext, url: str) -> Page:
     return page
 
 
-def link(playwright: Playwright, profile: Path, url: str, sandbox: str) -> BrowserContext:
-    """A browser on the sandbox page, linked to PHONE by QR and main-ready."""
+def _current_qr(page: Page) -> str | None:
+    try:
+        return page.evaluate(QR)  # type: ignore[no-any-return]
+    except PlaywrightError:  # the page is reloading (after a link): no QR to read this instant
+        return None
+
+
+def link(playwright: Playwright, profile_dir: Path, url: str, sandbox: str) -> tuple[BrowserContext, float]:
+    """A browser on the sandbox page, linked to PHONE by QR; and how long after the link its localStorage
+    (the salt) reached the profile's files."""
     phone = {"number": PHONE, "name": "Bench"}
     httpx.post(f"{sandbox}/_sandbox/phones", json=phone, timeout=10).raise_for_status()
-    context = _launch(playwright, profile)
+    context = _launch(playwright, profile_dir)
     page = _open(context, url)
     qr = None
     while not qr:  # the page's current QR (polled: an async predicate would be taken as truthy at once)
         page.wait_for_timeout(50)
-        qr = page.evaluate(QR)
+        qr = _current_qr(page)
     httpx.post(f"{sandbox}/_sandbox/phones/{PHONE}/link", json={"qr": qr}, timeout=10).raise_for_status()
-    page.wait_for_function(READY, timeout=30_000)
-    page.wait_for_timeout(1000)  # let the page persist its credentials
-    return context
+    linked_at = time.monotonic()
+    page.wait_for_function(LINKED, timeout=30_000)
+    while b"WebEncKeySalt" not in _local_storage_bytes(profile_dir):
+        if time.monotonic() - linked_at > SALT_ON_DISK_TIMEOUT:
+            raise RuntimeError("Chromium never wrote the salt to the profile")
+        time.sleep(0.1)
+    return context, time.monotonic() - linked_at
 
 
-def storage_state_snapshot(context: BrowserContext, profile: Path) -> bytes:
-    state = context.storage_state(indexed_db=True)
-    return json.dumps(state, separators=(",", ":")).encode()
+def _local_storage_bytes(profile_dir: Path) -> bytes:
+    files = profile.archive(profile_dir)
+    return b"".join(data for name, data in files.items() if name.startswith("Default/Local Storage/"))
 
 
-def profile_folders_snapshot(context: BrowserContext, profile: Path) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for folder in FOLDERS:
-            if (profile / folder).exists():
-                tar.add(profile / folder, arcname=folder)
-    return buffer.getvalue()
-
-
-def restore_storage_state(playwright: Playwright, raw: bytes, url: str) -> float:
-    started = time.monotonic()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-    try:
-        context = browser.new_context(user_agent=DESKTOP_USER_AGENT, storage_state=json.loads(raw))
-        _open(context, url).wait_for_function(READY, timeout=20_000)
-        return time.monotonic() - started
-    finally:
-        browser.close()
-
-
-def restore_profile_folders(playwright: Playwright, raw: bytes, url: str) -> float:
-    with tempfile.TemporaryDirectory(prefix="bench-profile-") as name:
+def measure_profile_files(
+    profile_dir: Path, auth: AuthStore, storage: BlobStorage, runs: int
+) -> dict[str, Any]:
+    """`runs` snapshots of the running profile through the auth store: sizes after the first, times."""
+    archive_times, save_times, uploads = [], [], []
+    files: dict[str, bytes] = {}
+    first_save_ms = 0.0
+    for run in range(runs):
+        before = set(storage.list_keys(AuthStore.prefix(SESSION)))
         started = time.monotonic()
-        with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
-            tar.extractall(name, filter="data")
-        context = _launch(playwright, Path(name))
-        try:
-            _open(context, url).wait_for_function(READY, timeout=20_000)
-            return time.monotonic() - started
-        finally:
-            context.close()
+        files = profile.archive(profile_dir)
+        archived = time.monotonic()
+        auth.save(SESSION, files)
+        done = time.monotonic()
+        archive_times.append(archived - started)
+        if run == 0:
+            first_save_ms = round((done - started) * 1000, 1)
+        else:
+            save_times.append(done - started)
+            uploads.append(len(set(storage.list_keys(AuthStore.prefix(SESSION))) - before))
+    objects = list(storage.list_keys(AuthStore.files_prefix(SESSION)))
+    archive_times.sort()
+    save_times.sort()
+    return {
+        "files": len(files),
+        "raw_bytes": sum(len(data) for data in files.values()),
+        "objects": len(objects),
+        "stored_bytes": sum(len(storage.get(key)) for key in objects),
+        "archive_p50_ms": round(percentile(archive_times, 50) * 1000, 1),
+        "first_save_ms": first_save_ms,
+        "resave_p50_ms": round(percentile(save_times, 50) * 1000, 1) if save_times else None,
+        "resave_uploads": uploads,
+    }
 
 
-def measure(
-    take: Callable[[BrowserContext, Path], bytes],
-    context: BrowserContext,
-    profile: Path,
-    envelope: Envelope,
-    runs: int,
+def measure_storage_state(
+    context: BrowserContext, envelope: Envelope, runs: int
 ) -> tuple[dict[str, Any], bytes]:
-    """Snapshot `runs` times; sizes (raw, gzip, sealed) of the last, p50/max of the times."""
-    times, raw, packed = [], b"", b""
+    times, raw, sealed = [], b"", b""
     for _ in range(runs):
         started = time.monotonic()
-        raw = take(context, profile)
-        packed = gzip.compress(raw)
-        sealed = envelope.encrypt(packed, context=b"session:bench")
+        raw = json.dumps(context.storage_state(indexed_db=True), separators=(",", ":")).encode()
+        sealed = envelope.encrypt(gzip.compress(raw, mtime=0), context=f"session:{SESSION}".encode())
         times.append(time.monotonic() - started)
     times.sort()
     figures = {
         "raw_bytes": len(raw),
-        "gzip_bytes": len(packed),
-        "sealed_bytes": len(sealed),
+        "stored_bytes": len(sealed),
         "snapshot_p50_ms": round(percentile(times, 50) * 1000, 1),
-        "snapshot_max_ms": round(times[-1] * 1000, 1),
     }
     return figures, raw
 
 
-def restores(
-    restore: Callable[[Playwright, bytes, str], float], playwright: Playwright, raw: bytes, url: str, n: int
-) -> dict[str, Any]:
-    times, failures = [], 0
-    for _ in range(n):
+def _linked_or_qr(page: Page, timeout: float = 20.0) -> bool:
+    """True once the page is linked; False as soon as it shows a QR (or at the timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate(LINKED):
+            return True
+        if _current_qr(page):
+            return False
+        page.wait_for_timeout(50)
+    return False
+
+
+def restore_profile_files(playwright: Playwright, auth: AuthStore, url: str) -> tuple[float, float] | None:
+    """(load + restore seconds, launch -> linked seconds), or None when the page came back unlinked."""
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as name:
+        started = time.monotonic()
+        files = auth.load(SESSION)
+        if files is None:
+            return None
+        profile.restore(Path(name), files)
+        restored = time.monotonic()
+        context = _launch(playwright, Path(name))
         try:
-            times.append(restore(playwright, raw, url))
-        except Exception:  # a restore that never gets ready (or shows a QR) counts as failed
+            linked = _linked_or_qr(_open(context, url))
+            return (restored - started, time.monotonic() - restored) if linked else None
+        finally:
+            context.close()
+
+
+def restore_storage_state(playwright: Playwright, raw: bytes, url: str) -> tuple[float, float] | None:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+    try:
+        started = time.monotonic()
+        context = browser.new_context(user_agent=USER_AGENT, storage_state=json.loads(raw))
+        _inject(context)
+        linked = _linked_or_qr(_open(context, url))
+        return (0.0, time.monotonic() - started) if linked else None
+    finally:
+        browser.close()
+
+
+def restores(attempt: Callable[[], tuple[float, float] | None], n: int) -> dict[str, Any]:
+    loads, launches, failures = [], [], 0
+    for _ in range(n):
+        outcome = attempt()
+        if outcome is None:
             failures += 1
-    times.sort()
-    p50 = round(percentile(times, 50), 2) if times else None
-    return {"restores_ok": len(times), "restores_failed": failures, "restore_to_ready_p50_s": p50}
+            continue
+        loads.append(outcome[0])
+        launches.append(outcome[1])
+    loads.sort()
+    launches.sort()
+    return {
+        "restores_ok": len(launches),
+        "restores_failed": failures,
+        "load_restore_p50_ms": round(percentile(loads, 50) * 1000, 1) if loads else None,
+        "launch_to_linked_p50_s": round(percentile(launches, 50), 2) if launches else None,
+    }
 
 
 def run(runs: int, restore_runs: int) -> dict[str, Any]:
@@ -168,23 +240,28 @@ def run(runs: int, restore_runs: int) -> dict[str, Any]:
         sandbox = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_port(port, 30, sandbox)
-            envelope = envelope_from_settings(load_settings(_env_file=None, data_dir=workdir / "data"))
-            profile = workdir / "profile"
+            settings = load_settings(_env_file=None, data_dir=workdir / "data")
+            envelope = envelope_from_settings(settings)
+            storage = build_storage(settings)
+            auth = AuthStore(storage, envelope)
+            profile_dir = workdir / "profile"
             results: dict[str, Any] = {"machine": machine_info(), "runs": runs}
             with sync_playwright() as playwright:
-                context = link(playwright, profile, sandbox_url + "/", sandbox_url)
-                state, state_raw = measure(storage_state_snapshot, context, profile, envelope, runs)
-                folders, folders_raw = measure(profile_folders_snapshot, context, profile, envelope, runs)
+                context, salt_delay = link(playwright, profile_dir, sandbox_url + "/", sandbox_url)
+                files = measure_profile_files(profile_dir, auth, storage, runs)
+                state, state_raw = measure_storage_state(context, envelope, runs)
                 context.close()
-                state.update(
-                    restores(restore_storage_state, playwright, state_raw, sandbox_url + "/", restore_runs)
+                files.update(
+                    restores(lambda: restore_profile_files(playwright, auth, sandbox_url + "/"), restore_runs)
                 )
-                folders.update(
+                state.update(
                     restores(
-                        restore_profile_folders, playwright, folders_raw, sandbox_url + "/", restore_runs
+                        lambda: restore_storage_state(playwright, state_raw, sandbox_url + "/"), restore_runs
                     )
                 )
-            results["storage_state"], results["profile_folders"] = state, folders
+            results["salt_on_disk_after_link_s"] = round(salt_delay, 2)
+            results["profile_files"], results["storage_state"] = files, state
+            results["stored_bytes_ratio"] = round(files["stored_bytes"] / state["stored_bytes"], 2)
             return results
         finally:
             sandbox.terminate()
@@ -192,29 +269,34 @@ def run(runs: int, restore_runs: int) -> dict[str, Any]:
 
 
 def render(results: dict[str, Any]) -> str:
-    machine = results["machine"]
-    rows = []
-    for label, key in (
-        ("`storage_state(indexed_db=True)`", "storage_state"),
-        ("profile folders", "profile_folders"),
-    ):
-        figures = results[key]
-        restore = f"{figures['restores_ok']}/{figures['restores_ok'] + figures['restores_failed']}"
-        rows.append(
-            f"| {label} | {figures['raw_bytes']} | {figures['gzip_bytes']} | {figures['sealed_bytes']} | "
-            f"{figures['snapshot_p50_ms']} ms | {restore}, p50 {figures['restore_to_ready_p50_s']} s |"
-        )
+    machine, files, state = results["machine"], results["profile_files"], results["storage_state"]
+
+    def restored(figures: dict[str, Any]) -> str:
+        total = figures["restores_ok"] + figures["restores_failed"]
+        if not figures["restores_ok"]:
+            return f"0/{total} (comes back unlinked: a QR)"
+        return f"{figures['restores_ok']}/{total}, p50 {figures['launch_to_linked_p50_s']} s"
+
     return "\n".join(
         [
             f"Latest run: {machine['date']}, {machine['cores']} cores (load average {machine['loadavg']}), "
             f"Python {machine['python']}.",
             f"`.venv/bin/python -m bench.auth_snapshot --record`; {results['runs']} snapshots of each kind "
-            "from one linked sandbox page; sealed = gzip then AES-256-GCM (the gateway's envelope).",
+            "from one linked sandbox page, local storage backend; stored = gzip then AES-256-GCM (the "
+            "gateway's envelope). The salt reached the profile's files "
+            f"{results['salt_on_disk_after_link_s']} s after the link.",
             "",
-            "| snapshot | raw bytes | gzip bytes | sealed bytes | snapshot p50 (capture+gzip+seal) "
-            "| restores ok, launch -> ready |",
-            "| --- | --- | --- | --- | --- | --- |",
-            *rows,
+            "| snapshot | files (objects) | raw bytes | stored bytes | snapshot time | load + restore p50 "
+            "| restores ok, launch -> linked |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+            f"| profile files (auth store) | {files['files']} ({files['objects']}) | {files['raw_bytes']} | "
+            f"{files['stored_bytes']} | first save {files['first_save_ms']} ms, later saves p50 "
+            f"{files['resave_p50_ms']} ms (uploads {files['resave_uploads']}); archive alone p50 "
+            f"{files['archive_p50_ms']} ms | {files['load_restore_p50_ms']} ms | {restored(files)} |",
+            f"| baseline: `storage_state(indexed_db=True)` | 1 | {state['raw_bytes']} | "
+            f"{state['stored_bytes']} | p50 {state['snapshot_p50_ms']} ms | - | {restored(state)} |",
+            "",
+            f"Stored bytes, profile files / storage_state: {results['stored_bytes_ratio']}.",
         ]
     )
 

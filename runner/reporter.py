@@ -29,6 +29,7 @@ from runner.leases import Lease, LeaseStore
 log = logging.getLogger(__name__)
 
 LOGGED_OUT_REASON = "logged out from the phone"
+SETTLED_SNAPSHOT_SECONDS = 3.0
 
 
 class Reporter:
@@ -44,15 +45,18 @@ class Reporter:
         leases: LeaseStore,
         auth: AuthStore,
         on_lost: Callable[[str], None],
+        on_crashed: Callable[[str], None] | None = None,
     ) -> None:
         self._conn, self._settings, self._lease = conn, settings, lease
         self._repo, self._leases, self._auth = repo, leases, auth
         self._on_lost = on_lost  # asks the process to stop, with the reason
+        self._on_crashed = on_crashed or on_lost  # asks the process to end as crashed (to be restarted)
         self.snapshot: Callable[[], Any] | None = None  # the engine's snapshot coroutine, set by the process
         self.inbox: Inbox | None = None  # records message events before they are published
         self.status: SessionStatus | None = None
         self.closing = False  # after a logout nothing more is reported or stored
         self._announced = False
+        self._settled_snapshot: asyncio.Future[None] | None = None
 
     @property
     def session_id(self) -> str:
@@ -113,19 +117,36 @@ class Reporter:
             self._on_lost("logged out")
         elif self.status is SessionStatus.READY:
             await self.save_snapshot()
+            # And once more when the browser has flushed what linking wrote (localStorage lands on disk a
+            # second or more after the write), so a failover right after linking needs no QR.
+            self._settled_snapshot = asyncio.ensure_future(self._snapshot_after(SETTLED_SNAPSHOT_SECONDS))
+
+    async def _snapshot_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            await self.save_snapshot()
+        except Exception:  # a later snapshot (periodic, or at shutdown) will do
+            log.exception("session %s: settled auth snapshot failed", self.session_id)
+
+    async def on_engine_lost(self, reason: str) -> None:
+        """The browser died under the session: end the process as crashed, so that the supervisor starts the
+        session again from its stored credentials (queued sends wait in Redis; WhatsApp redelivers what
+        arrived meanwhile)."""
+        log.warning("session %s: engine lost: %s", self.session_id, reason)
+        self._on_crashed(reason)
 
     async def save_snapshot(self) -> None:
         """Store the engine's current credentials with the session's mirror (only while ready, still the
         lease holder, and the session still exists: a deleted session's storage must stay empty)."""
         if self.closing or self.status is not SessionStatus.READY or self.snapshot is None:
             return
-        state = await self.snapshot()
+        files = await self.snapshot()  # the engine's AuthFiles (path -> bytes)
         if await asyncio.to_thread(self._leases.holds, self._lease):
             session = await asyncio.to_thread(self.session)
             if session is None:
                 return
-            manifest = await asyncio.to_thread(self._auth.save, self.session_id, state, session=session)
-            log.info("auth snapshot stored: %s (%d bytes)", manifest.state_key, manifest.size)
+            manifest = await asyncio.to_thread(self._auth.save, self.session_id, files, session=session)
+            log.info("auth snapshot stored: %d files, %d bytes", len(manifest.files or {}), manifest.size)
 
     def fail(self, reason: str) -> None:
         """Terminal failure (blocking): status failed with `lastError`, as OpenWA's init rejection."""

@@ -10,7 +10,8 @@ Exit: SIGTERM (from the supervisor, or PDEATHSIG when the supervisor dies) or `r
 device logged out, init failed) sets the stop flag: the worker finishes its current job, takes no other
 (one it is handed meanwhile goes back to the front of the queue, see `runner.session_worker`), then a final
 auth snapshot is stored and the browser closed. Exit code 0 always means "stopped on purpose"; anything
-else is a crash the supervisor restarts.
+else is a crash the supervisor restarts: `request_restart` (the engine lost its browser: page crash, browser
+exit) ends the same way with exit code 1.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class SessionRuntime:
             leases=self.leases,
             auth=self.auth,
             on_lost=self.request_stop,
+            on_crashed=self.request_restart,
         )
         self.engine: Engine = create_engine(settings, self.reporter)
         self.reporter.snapshot = self.engine.snapshot
@@ -144,6 +146,7 @@ class SessionRuntime:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="engine-loop", daemon=True)
         self._stopping = threading.Event()
+        self._exit_code = 0
         self._tasks: list[asyncio.Future[None]] = []
 
     @property
@@ -165,6 +168,11 @@ class SessionRuntime:
             log.info("session %s stopping: %s", self.session_id, reason)
             self._stopping.set()
 
+    def request_restart(self, reason: str) -> None:
+        """Stop as `request_stop` does, but exit as crashed: the supervisor starts the session again."""
+        self._exit_code = 1
+        self.request_stop(reason)
+
     def serve(self) -> int:
         """Start the engine, consume the queue until asked to stop, then shut down. Returns the exit code."""
         self._thread.start()
@@ -174,14 +182,14 @@ class SessionRuntime:
             if not self._stopping.is_set():
                 self._work()
         self._shutdown()
-        return 0
+        return self._exit_code
 
     def _start_engine(self) -> bool:
         if not self.reporter.write(status=SessionStatus.INITIALIZING, qr=None, last_error=None):
             return False
-        state = self.auth.load(self.session_id)
+        files = self.auth.load(self.session_id)  # None: never linked, logged out or unreadable (a new QR)
         try:
-            self.run(self.engine.start(state), self.settings.session_init_timeout + 15)
+            self.run(self.engine.start(files), self.settings.session_init_timeout + 15)
         except EngineError as exc:
             self.reporter.fail(str(exc))
             return False
@@ -324,10 +332,14 @@ class SessionRuntime:
             done.set()
 
     def _shutdown(self) -> None:
+        # The final snapshot is taken with the browser closed: Chromium writes localStorage to disk late (up
+        # to a minute after a change), and only a closed profile is certain to hold all of it, at rest.
+        with contextlib.suppress(Exception):
+            self.run(self.engine.stop(), 20)
         with contextlib.suppress(Exception):
             self.run(self.reporter.save_snapshot(), 20)
         with contextlib.suppress(Exception):
-            self.run(self.engine.stop(), 20)
+            self.run(self.engine.discard(), 20)
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 

@@ -6,8 +6,10 @@ A manifest holds two independent parts, either of which may be absent:
   name (`id`, `name`, `createdAt`, `config` in wire form, `proxyUrlEncrypted`/`proxyType` exactly as stored,
   so still encrypted, and `desiredState`). No phone number or other runtime state: those come back from
   WhatsApp when the session is ready again.
-- the current credentials object (`state_key`, `sha256`, `size`, `created_ms`, `format`), written by the
-  runner's `AuthStore` (encrypted; absent until the device is linked and after a logout).
+- the current credentials (`state_key`, `sha256`, `size`, `created_ms`, `format`, and for a file-map snapshot
+  `files`), written by the runner's `AuthStore` (encrypted; absent until the device is linked and after a
+  logout). `state_key` is where they are: one object (older formats) or, for a file map, the prefix of its
+  content-addressed objects; `files` lists the map as `{path: {"sha256": hex, "size": bytes}}`.
 
 Who writes it, and so how fresh the mirror is: the API when it creates a session (mirror only; nothing else
 can have written the manifest yet), then only the runner holding the session, at every auth snapshot (after
@@ -41,7 +43,8 @@ def manifest_key(session_id: str) -> str:
 
 @dataclass(frozen=True)
 class Manifest:
-    """One session's manifest. `state_key` is None when no credentials are stored."""
+    """One session's manifest. `state_key` is None when no credentials are stored. Manifests written before
+    `files` existed read back with `files` None, and readers that predate it ignore it."""
 
     state_key: str | None = None
     sha256: str | None = None
@@ -49,6 +52,7 @@ class Manifest:
     created_ms: int = 0
     format: str | None = None
     session: dict[str, Any] | None = None
+    files: dict[str, dict[str, Any]] | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()

@@ -21,6 +21,10 @@ import segno
 from functions.core.enums import SessionStatus
 from functions.core.errors import EngineNotSupported
 
+# An engine's credentials: files (relative posix path -> bytes) that bring a session back linked; for `webjs`,
+# the browser profile's login files (`runner.engines.webjs.profile`).
+AuthFiles = dict[str, bytes]
+
 
 class NotSupportedByEngine(EngineNotSupported):
     """An optional capability the active engine lacks (HTTP 501, code ENGINE_NOT_SUPPORTED)."""
@@ -58,6 +62,10 @@ class EngineListener(Protocol):
     async def on_credentials_changed(self) -> None:
         """The device was linked (a snapshot is worth taking now) or unlinked (stored auth is stale)."""
 
+    async def on_engine_lost(self, reason: str) -> None:
+        """The engine can no longer serve the session (the page crashed or closed, the browser died): the
+        session must be started again, from its stored credentials."""
+
 
 @dataclass(frozen=True)
 class SentMessage:
@@ -88,16 +96,21 @@ class Engine(ABC):
     name: str = "base"
 
     @abstractmethod
-    async def start(self, auth_state: bytes | None) -> None:
-        """Open the session, restoring `auth_state` (from `snapshot`) when given.
+    async def start(self, auth_state: Mapping[str, bytes] | None) -> None:
+        """Open the session, restoring `auth_state` (a `snapshot`, from this or any other machine) when given.
 
-        Returns once the page is up (status `qr_ready` or on its way to `ready`, reported to the listener).
-        Raises EngineUnreachable when WhatsApp Web cannot be loaded within the init deadline.
+        None, or credentials that no longer hold a login, mean a fresh device: the page shows a QR. The map
+        is only read. Returns once the page is up (status `qr_ready` or on its way to `ready`, reported to the
+        listener). Raises EngineUnreachable when WhatsApp Web cannot be loaded within the init deadline.
         """
 
     @abstractmethod
     async def stop(self) -> None:
-        """Close the browser; credentials stay where they are (a later `start` with a snapshot restores)."""
+        """Close the browser; credentials stay where they are (a later `start` with a snapshot restores).
+        `snapshot` still works after `stop` (it then reads files at rest), until `discard`."""
+
+    async def discard(self) -> None:  # noqa: B027 - optional: only engines with local files override it
+        """Remove what the engine kept on local disk (after `stop`); engines keeping nothing inherit this."""
 
     @abstractmethod
     async def logout(self) -> None:
@@ -147,8 +160,12 @@ class Engine(ABC):
         raise NotSupportedByEngine(f"media download is not supported by the {self.name} engine")
 
     @abstractmethod
-    async def snapshot(self) -> bytes:
-        """The credentials (browser storage) as bytes, for `start(auth_state=...)` on any machine."""
+    async def snapshot(self) -> AuthFiles:
+        """The credentials as files, for `start(auth_state=...)` on any machine; callable while running.
+
+        Paths are relative posix paths (not absolute, no `..`). The caller stores the map encrypted, one
+        object per distinct content, so a snapshot in which few files changed costs few uploads. Raises
+        EngineError when there is no running session to take them from."""
 
     async def reconnect(self) -> None:
         """Re-establish a dropped link (the reconnect policy calls this); engines that cannot, say so."""

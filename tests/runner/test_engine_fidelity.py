@@ -8,14 +8,18 @@ Each story here failed on the engine that only knew the kind sandbox: the page h
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
+from runner.reporter import SETTLED_SNAPSHOT_SECONDS
 from tests.runner.conftest import CHROMIUM, Stack, wait_for
-from tests.runner.test_session_lifecycle import raw_qr, send_text, wait_status
+from tests.runner.test_session_lifecycle import inbox, raw_qr, send_text, wait_status
 
 pytestmark = pytest.mark.e2e
 
@@ -126,3 +130,129 @@ def test_a_received_message_is_recorded_once_decrypted_not_as_its_ciphertext_pla
     assert len(received()) == 1
     records = stack.client().messages.list(session_id)["messages"]
     assert [(m["type"], m["body"]) for m in records if m["id"] == event["id"]] == [("text", "decrypt me")]
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process under `root` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _browser_of(runner_pid: int) -> int:
+    """The main Chromium process of the runner's (only) session: the one with a profile and no --type."""
+    for pid in _descendants(runner_pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.startswith(b"--user-data-dir=") for a in argv) and not any(
+            a.startswith(b"--type=") for a in argv
+        ):
+            return pid
+    raise AssertionError("no browser under the runner")
+
+
+def test_a_browser_that_dies_under_a_ready_session_is_replaced_without_a_qr_and_nothing_is_lost(
+    fresh_stack: Stack,
+) -> None:
+    # A browser killed by the OOM killer (or a crashed page) left the session "ready" on a dead page: sends
+    # failed, nothing came in. Now the session process ends as crashed, the supervisor starts it again from
+    # its stored profile, and what was sent to it or through it meanwhile goes through once.
+    stack = fresh_stack
+    _phones(stack)
+    runner = stack.start_runner("runner-fidelity")
+    session_id = _linked_session(stack, "browser-death")
+    client = stack.client()
+    # Past the snapshot taken once linking's writes reached the disk (runner.reporter, 3 s after ready): a
+    # browser killed before that loses what Chromium had not flushed, and a restore would need a QR.
+    time.sleep(SETTLED_SNAPSHOT_SECONDS + 1)
+    os.kill(_browser_of(runner.pid), signal.SIGKILL)
+    killed_at = time.time()
+    wait_for(lambda: client.sessions.get(session_id)["status"] != "ready", 15, "the session to notice")
+    stack.control("POST", f"/phones/{BOB}/messages", json={"to": ALICE, "text": "while the browser was down"})
+    queued = send_text(client, session_id, f"{BOB}@c.us", "queued while down", queue=True)
+
+    def back() -> bool:
+        session = client.sessions.get(session_id)
+        return session["status"] == "ready" and session["connectedAt"] > time.strftime(
+            "%Y-%m-%dT%H:%M:%S", time.gmtime(killed_at)
+        )
+
+    wait_for(back, 60, "the session to come back ready")
+    statuses = _statuses(stack, session_id)
+    assert "qr_ready" not in statuses[statuses.index("disconnected") :]
+    wait_for(
+        lambda: [
+            d
+            for n, d in stack.events(session_id)
+            if n == "message.received" and d["body"] == "while the browser was down"
+        ],
+        20,
+        "the message Bob sent while the browser was down",
+    )
+    wait_for(
+        lambda: [m for m in inbox(stack, BOB) if m["body"] == "queued while down"],
+        20,
+        "Bob to get the queued text",
+    )
+    assert [m["body"] for m in inbox(stack, BOB)].count("queued while down") == 1
+    assert [n for n, d in stack.events(session_id) if n == "message.sent" and d["id"] == queued] == [
+        "message.sent"
+    ]
+
+
+CAROL = "15550007003"
+
+
+def test_a_send_to_a_group_is_one_record_and_one_event_under_the_api_id(fresh_stack: Stack) -> None:
+    # wa-js takes `messageId` as a full key (prepareRawMessage.ts: MsgKey.fromString, fromMe, remote equal
+    # to the chat it resolves); an own group message is keyed with our participant (generateMessageID.ts).
+    # An engine that passed the bare id saw its own message come back under another id and recorded it a
+    # second time: two records, two message.sent events, "sent today" +2.
+    stack = fresh_stack
+    _phones(stack)
+    stack.control("POST", "/phones", json={"number": CAROL, "name": "Carol"})
+    stack.start_runner("runner-fidelity")
+    session_id = _linked_session(stack, "group-key")
+    group = stack.control(
+        "POST", "/groups", json={"owner": ALICE, "subject": "Trio", "participants": [BOB, CAROL]}
+    )
+    client = stack.client()
+    message_id = send_text(client, session_id, group["id"], "hello trio")
+    bare = message_id.rsplit("_", 1)[-1]
+    wait_for(
+        lambda: [m for m in stack.control("GET", f"/phones/{CAROL}/messages") if m["body"] == "hello trio"],
+        15,
+        "Carol to receive the group text",
+    )
+    record = wait_for(
+        lambda: next(
+            (
+                m
+                for m in client.messages.list(session_id)["messages"]
+                if m["id"] == message_id and m["status"] != "pending"
+            ),
+            None,
+        ),
+        15,
+        "the record to leave pending",
+    )
+    time.sleep(1)  # the page's own chat.new_message for the message has long been handled
+    records = [m for m in client.messages.list(session_id)["messages"] if m["body"] == "hello trio"]
+    assert [m["id"] for m in records] == [message_id]
+    assert record["status"] in {"sent", "delivered", "read"}
+    assert record["waMessageId"].startswith(f"true_{group['id']}_{bare}_")
+    sent = [data for name, data in stack.events(session_id) if name == "message.sent"]
+    assert [data["id"] for data in sent] == [message_id]

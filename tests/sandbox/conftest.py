@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from functions.cli.redis_server import free_port
 from runner.engines.webjs.browser import LAUNCH_ARGS  # the flags the engine itself launches with
@@ -157,13 +158,22 @@ def inject_double(context: BrowserContext) -> None:
 
 def wait_event(page: Page, name: str, predicate: str = "true", timeout: float = 10_000) -> Any:
     """The args of the first recorded `name` event for which the JS expression `predicate` (over `args`)
-    holds; waits up to `timeout` ms."""
+    holds; waits up to `timeout` ms. Polled, so a navigation under it (the page reloads after a link and
+    after a logout) only costs a retry: the record survives it in sessionStorage."""
     script = f"""(name) => {{
-      const found = window.__events.find((e) => e.name === name && ((args) => {predicate})(e.args));
+      const found = (window.__events || []).find((e) => e.name === name && ((args) => {predicate})(e.args));
       return found ? found.args : null;
     }}"""
-    handle = page.wait_for_function(script, arg=name, timeout=timeout)
-    return handle.json_value()
+    deadline = time.monotonic() + timeout / 1000
+    while time.monotonic() < deadline:
+        try:
+            found = page.evaluate(script, name)
+        except PlaywrightError:  # the execution context went with a navigation
+            found = None
+        if found is not None:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"no {name} event matching {predicate} within {timeout:.0f} ms")
 
 
 def link_by_qr(page: Page, sandbox: SandboxClient, number: str) -> None:

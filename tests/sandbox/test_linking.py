@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, Playwright
 
@@ -124,7 +125,7 @@ def test_a_context_restored_from_storage_state_comes_back_unlinked_and_shows_a_q
     sandbox.phone("15550000001", "Alice")
     page = open_page()
     link_by_qr(page, sandbox, "15550000001")
-    snapshot = page.context.storage_state(indexed_db=True)
+    snapshot: Any = page.context.storage_state(indexed_db=True)  # JSON; its typing lacks `indexedDB`
     page.context.close()
     databases = {db["name"]: db for origin in snapshot["origins"] for db in origin.get("indexedDB", [])}
     assert any(store["records"] for store in databases["wawc"]["stores"])

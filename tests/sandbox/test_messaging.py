@@ -17,9 +17,8 @@ PNG = base64.b64decode(
 def test_text_sent_with_message_id_arrives_and_acks_advance_to_read(
     alice: Page, sandbox: SandboxClient
 ) -> None:
-    result = alice.evaluate(
-        "() => WPP.chat.sendTextMessage('15550000002@c.us', 'hello Bob', {messageId: '3EB0A1B2C3D4E5F60718'})"
-    )
+    send = "(key) => WPP.chat.sendTextMessage('15550000002@c.us', 'hello Bob', {messageId: key})"
+    result = alice.evaluate(send, "true_15550000002@c.us_3EB0A1B2C3D4E5F60718")
     assert result["id"] == "true_15550000002@c.us_3EB0A1B2C3D4E5F60718"
     assert result["sendMsgResult"]["messageSendResult"] == "OK"
     [received] = sandbox.inbox(BOB)
@@ -35,9 +34,7 @@ def test_text_sent_with_message_id_arrives_and_acks_advance_to_read(
     sandbox.post(f"/_sandbox/phones/{BOB}/read", {"chat": "15550000001@c.us"})
     read = wait_event(alice, "chat.msg_ack_change", "args[0].ack === 3")
     assert read[0]["ids"][0]["_serialized"] == result["id"]
-    again = alice.evaluate(
-        "() => WPP.chat.sendTextMessage('15550000002', 'hello Bob', {messageId: '3EB0A1B2C3D4E5F60718'})"
-    )
+    again = alice.evaluate(send.replace("15550000002@c.us", "15550000002", 1), result["id"])
     assert again["id"] == result["id"]
     assert len(sandbox.inbox(BOB)) == 1  # the same id is never relayed twice
 
@@ -47,9 +44,9 @@ def test_media_sent_from_the_page_arrives_with_bytes_caption_and_filename(
 ) -> None:
     data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
     result = alice.evaluate(
-        """(url) => WPP.chat.sendFileMessage('15550000002@c.us', url,
-             {type: 'image', caption: 'a dot', filename: 'dot.png', messageId: '3EB0FFEEDDCCBBAA0099'})""",
-        data_url,
+        """([url, key]) => WPP.chat.sendFileMessage('15550000002@c.us', url,
+             {type: 'image', caption: 'a dot', filename: 'dot.png', messageId: key})""",
+        [data_url, "true_15550000002@c.us_3EB0FFEEDDCCBBAA0099"],
     )
     assert result["id"] == "true_15550000002@c.us_3EB0FFEEDDCCBBAA0099"
     [received] = sandbox.inbox(BOB)
@@ -61,14 +58,25 @@ def test_media_sent_from_the_page_arrives_with_bytes_caption_and_filename(
 
 
 def test_phone_message_fires_new_message_and_its_media_downloads(alice: Page, sandbox: SandboxClient) -> None:
+    # Each received message is announced twice, as on WhatsApp Web: a `ciphertext` placeholder, then
+    # decrypted (wa-js registerNewMessageEvent.ts).
     alice.evaluate(
-        "() => { window.__got = []; WPP.on('chat.new_message', (msg) => window.__got.push(msg)); }"
+        """() => {
+          window.__got = [];
+          window.__placeholders = [];
+          WPP.on('chat.new_message', (msg) => (msg.type === 'ciphertext' ? __placeholders : __got).push(msg));
+        }"""
     )
     first = sandbox.post(f"/_sandbox/phones/{BOB}/messages", {"to": f"{ALICE}@c.us", "text": "hi Alice"}, 201)
     media = {"base64": base64.b64encode(PNG).decode(), "mimetype": "image/png", "filename": "dot.png"}
     body = {"to": ALICE, "media": media, "caption": "look", "quotedId": first["id"]}
     second = sandbox.post(f"/_sandbox/phones/{BOB}/messages", body, 201)
     alice.wait_for_function("() => window.__got.length === 2")
+    placeholders = alice.evaluate("() => window.__placeholders.map((m) => m.serialize())")
+    assert [(p["id"]["id"], p["body"]) for p in placeholders] == [
+        (first["stanzaId"], ""),
+        (second["stanzaId"], ""),
+    ]
     text, image = alice.evaluate("() => window.__got.map((m) => m.serialize())")
     assert text["id"]["_serialized"] == f"false_{BOB}@c.us_{first['stanzaId']}"
     assert (text["body"], text["from"], text["isNewMsg"]) == ("hi Alice", f"{BOB}@c.us", True)
@@ -108,3 +116,43 @@ def test_location_contact_poll_reaction_edit_and_revoke(alice: Page, sandbox: Sa
     alice.evaluate(f"() => WPP.chat.deleteMessage('{to}', '{text['id']}', false, true)")
     assert wait_event(alice, "chat.msg_revoke")[0]["refId"]["_serialized"] == text["id"]
     assert sandbox.inbox(BOB)[-1]["type"] == "revoked"
+
+
+def test_a_message_id_must_be_a_full_own_key_for_the_chat_wa_js_resolves(
+    alice: Page, sandbox: SandboxClient
+) -> None:
+    # wa-js prepareRawMessage.ts: MsgKey.fromString(options.messageId), then message_key_is_not_from_me
+    # unless fromMe and message_key_remote_id_is_not_same_of_chat unless its remote is the chat's id.
+    attempt = """async (messageId) => {
+      try { await WPP.chat.sendTextMessage('15550000002@c.us', 'keyed', { messageId }); return 'sent'; }
+      catch (error) { return error.code || error.message; }
+    }"""
+    assert (
+        alice.evaluate(attempt, "false_15550000002@c.us_3EB0AAAA0000000000A1") == "message_key_is_not_from_me"
+    )
+    assert (
+        alice.evaluate(attempt, "true_15550000009@c.us_3EB0AAAA0000000000A2")
+        == "message_key_remote_id_is_not_same_of_chat"
+    )
+    assert alice.evaluate(attempt, "3EB0AAAA0000000000A3") != "sent"  # a bare id is not a key
+    assert sandbox.inbox(BOB) == []
+    assert alice.evaluate(attempt, "true_15550000002@c.us_3EB0AAAA0000000000A4") == "sent"
+    assert [m["stanzaId"] for m in sandbox.inbox(BOB)] == ["3EB0AAAA0000000000A4"]
+
+
+def test_an_own_group_key_carries_our_lid_as_participant(alice: Page, sandbox: SandboxClient) -> None:
+    # generateMessageID.ts: groups address the sender by LID, so our own group keys end in `_<our LID>`.
+    group = sandbox.post(
+        "/_sandbox/groups", {"owner": ALICE, "subject": "Pair", "participants": [BOB]}, expect=201
+    )
+    lid = alice.evaluate("() => String(WPP.conn.getMyUserLid())")
+    assert lid.endswith("@lid")
+    assert lid != f"{ALICE}@lid"
+    key = alice.evaluate("async (g) => String(await WPP.chat.generateMessageID(g))", group["id"])
+    assert key.startswith(f"true_{group['id']}_3EB0")
+    assert key.endswith(f"_{lid}")
+    sent = alice.evaluate(
+        "async ([g, key]) => await WPP.chat.sendTextMessage(g, 'to the pair', { messageId: key })",
+        [group["id"], key],
+    )
+    assert sent["id"] == key

@@ -31,6 +31,9 @@ LAUNCH_ARGS = [
     "--disable-quic",
     "--disable-dev-shm-usage",
     "--disable-blink-features=AutomationControlled",
+    # localStorage reaches the profile's files ~1 s after a write instead of ~5 s (then once a minute): a
+    # snapshot soon after linking must hold WhatsApp's WebEncKeySalt, or the restore shows a QR.
+    "--enable-aggressive-domstorage-flushing",
 ]
 # Used only when the browser's version cannot be read: a desktop Chrome string (WhatsApp Web refuses
 # "HeadlessChrome"); normally the user agent names the version actually launched (`user_agent_for`).
