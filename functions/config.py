@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     headless: bool = True
     chromium_path: str | None = None
     whatsapp_web_url: str = "https://web.whatsapp.com/"
+    # The recorded WhatsApp Web page the engine serves (runner/engines/webjs/versions.py): "" the newest in
+    # the installed @wppconnect/wa-version, a version such as 2.3000.1048032155-alpha, or "none".
+    whatsapp_web_version: str = ""
     sandbox_url: str = "http://127.0.0.1:2786/"
 
     # Rate limits (per client IP and per API key), flask-limiter syntax, e.g. "100/minute;10/second".

@@ -65,7 +65,6 @@ class SessionJob:
 
     LOGOUT = "runner.jobs.logout"
     REQUEST_PAIRING_CODE = "runner.jobs.request_pairing_code"
-    SEND = "runner.jobs.send"
     SEND_MESSAGE = "runner.jobs.send_message"
     # Queue the sends held for readiness (the session is ready again): run between jobs, see `runner.outbox`.
     RELEASE_HELD = "runner.jobs.release_held"

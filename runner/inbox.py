@@ -57,8 +57,13 @@ class Inbox:
         }.get(name)
         return await handler(data) if handler else data
 
+    async def _known(self, message_id: str) -> str | None:
+        """The id of our record of WhatsApp's `message_id` (matched by its bare id as well: WhatsApp may
+        report a message under an `@lid` remote, or a group key with a participant), or None."""
+        return await asyncio.to_thread(self._repo.resolve, self._session_id, message_id)
+
     async def _received(self, data: dict[str, Any]) -> dict[str, Any] | None:
-        if await asyncio.to_thread(self._repo.exists, self._session_id, data["id"]):
+        if await self._known(data["id"]) is not None:
             return None
         if data.get("hasMedia"):
             data = await self._store_media(data)
@@ -71,11 +76,15 @@ class Inbox:
         return data
 
     async def _sent_elsewhere(self, data: dict[str, Any]) -> dict[str, Any] | None:
-        """An own message: one we sent through the API (its job announces it) or one sent from the phone."""
-        if await asyncio.to_thread(self._repo.exists, self._session_id, data["id"]):
+        """An own message: one we sent through the API (its job announces it, and its record has our id,
+        not the key WhatsApp reports it under) or one sent from the phone."""
+        if await self._known(data["id"]) is not None:
             return None
-        status = max(
-            MessageStatus.SENT, status_for_ack(int(data.get("ack") or 1)), key=STATUS_RANK.__getitem__
+        ack = int(data.get("ack") or 1)
+        status = (  # ack -1: WhatsApp refused it, and it must never read as sent
+            MessageStatus.FAILED
+            if ack < 0
+            else max(MessageStatus.SENT, status_for_ack(ack), key=STATUS_RANK.__getitem__)
         )
         record = self._record(data, Direction.OUTGOING, status)
         if not await asyncio.to_thread(self._repo.create_if_absent, record):
@@ -92,29 +101,36 @@ class Inbox:
                 "code": "WHATSAPP_ACK_ERROR",
                 "message": "WhatsApp reported the message failed",
             }
-        moved = await asyncio.to_thread(self._repo.advance, self._session_id, data["id"], status, **fields)
+        record_id = await self._known(data["id"]) or data["id"]
+        moved = await asyncio.to_thread(self._repo.advance, self._session_id, record_id, status, **fields)
         if moved == 1 and status is MessageStatus.FAILED and self._on_failed is not None:
             self._on_failed()
-        return data if moved != 0 else None
+        return _under(data, record_id, "id", "messageId") if moved != 0 else None
 
     async def _revoked(self, data: dict[str, Any]) -> dict[str, Any]:
         revoked = data.get("revokedId")
         if revoked:
+            record_id = await self._known(revoked) or revoked
             changes = {"type": "revoked", "body": "", "revokedAt": iso(utcnow())}
-            await asyncio.to_thread(self._repo.update, self._session_id, revoked, **changes)
+            await asyncio.to_thread(self._repo.update, self._session_id, record_id, **changes)
+            return _under(data, record_id, "revokedId")
         return data
 
     async def _edited(self, data: dict[str, Any]) -> dict[str, Any]:
         message_id = data.get("messageId")
         if message_id:
+            record_id = await self._known(message_id) or message_id
             changes = {"body": data.get("body", ""), "editedAt": iso(utcnow())}
-            await asyncio.to_thread(self._repo.update, self._session_id, message_id, **changes)
+            await asyncio.to_thread(self._repo.update, self._session_id, record_id, **changes)
+            return _under(data, record_id, "messageId")
         return data
 
     async def _reaction(self, data: dict[str, Any]) -> dict[str, Any]:
         message_id = data.get("messageId")
         if message_id:
-            await asyncio.to_thread(self._set_reaction, message_id, data)
+            record_id = await self._known(message_id) or message_id
+            await asyncio.to_thread(self._set_reaction, record_id, data)
+            return _under(data, record_id, "messageId")
         return data
 
     def _set_reaction(self, message_id: str, data: dict[str, Any]) -> None:
@@ -167,9 +183,10 @@ class Inbox:
             metadata["media"]["size"] = media.get("sizeBytes")
         return {
             "id": data["id"],
-            "waMessageId": data["id"],
+            "waMessageId": data.get("waMessageId") or data["id"],
             "sessionId": self._session_id,
             "chatId": data.get("chatId") or (data["to"] if direction is Direction.OUTGOING else data["from"]),
+            "chatLid": data.get("chatLid"),
             "from": data.get("author") or data.get("from"),
             "to": data.get("to"),
             "body": data.get("body") or "",
@@ -195,3 +212,12 @@ class Inbox:
                 self._on_recorded(direction.value, record)
             except Exception:  # counters must never stop the event flow
                 log.exception("message counter hook failed")
+
+
+def _under(data: dict[str, Any], record_id: str, *fields: str) -> dict[str, Any]:
+    """`data` naming its message by our record's id (the id SDK users hold), WhatsApp's own key kept as
+    `waMessageId` when it differs."""
+    wa_id = data.get(fields[0])
+    if not wa_id or wa_id == record_id:
+        return data
+    return {**data, **dict.fromkeys(fields, record_id), "waMessageId": data.get("waMessageId") or wa_id}

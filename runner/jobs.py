@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from runner.session_process import SessionRuntime
 
 BROWSER_TIMEOUT = 25.0
+# A media send waits for its upload and WhatsApp's ack (wa-js `waitForAck`, kept on: a refused send shows
+# only in the send's result, ack -1 is never an event), which can take far longer than a text; failing it at
+# BROWSER_TIMEOUT would report a message the page is still delivering. Below the send job RQ timeout (120 s).
+MEDIA_SEND_TIMEOUT = 100.0
 _runtime: SessionRuntime | None = None
 
 

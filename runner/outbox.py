@@ -87,6 +87,7 @@ class Outbox:
         status: Callable[[], SessionStatus | None],
         publish: Callable[[str, dict[str, Any]], None],
         timeout: float,
+        media_timeout: float | None = None,
         counters: MessageCounters | None = None,
         pacer: Pacer | None = None,
         batches: BatchRepository | None = None,
@@ -94,6 +95,7 @@ class Outbox:
         self._conn, self._session_id, self._repo, self._storage = conn, session_id, repo, storage
         self._engine, self._run, self._status, self._publish = engine, run, status, publish
         self._timeout = timeout
+        self._media_timeout = media_timeout or timeout  # a media send's deadline (upload included)
         self._counters = counters
         self._pacer, self._batches = pacer, batches
 
@@ -123,7 +125,9 @@ class Outbox:
             # which then has the engine look for the id first.
             first = self._repo.count_send_attempt(self._session_id, message_id) == 1
             send = self._engine.send_message(record["chatId"], content, message_id, first_attempt=first)
-            sent = self._run(send, self._timeout)
+            sent = self._run(
+                send, self._media_timeout if content.get("kind") in MEDIA_KINDS else self._timeout
+            )
         except EngineError as exc:
             if self._pacer is not None:
                 self._pacer.failed()
@@ -135,11 +139,14 @@ class Outbox:
     ) -> dict[str, Any]:
         status = max(MessageStatus.SENT, status_for_ack(sent.ack), key=STATUS_RANK.__getitem__)
         now = iso(utcnow())
+        # WhatsApp's own key (its remote may be the chat's @lid, a group's carries our participant); the
+        # record keeps our id, which SDK users hold.
+        wa_id = {"waMessageId": sent.id} if sent.id else {}
         advanced = self._repo.advance(
-            self._session_id, message_id, status, ack=max(sent.ack, 1), sentAt=now, updatedAt=now
+            self._session_id, message_id, status, ack=max(sent.ack, 1), sentAt=now, updatedAt=now, **wa_id
         )
         if advanced == 0 and not sent.existed:  # an ack got there first: the send time is still ours
-            self._repo.update(self._session_id, message_id, sentAt=now, updatedAt=now)
+            self._repo.update(self._session_id, message_id, sentAt=now, updatedAt=now, **wa_id)
         # Announced once: by the run that sent it (an ack may already have moved the record past `sent`),
         # or by a re-run that finds it sent but never recorded (the first run died in between).
         if not sent.existed or advanced == 1:

@@ -169,6 +169,8 @@ def _fields_for(change: StatusChange) -> dict[str, Any]:
         if change.reason == LOGGED_OUT_REASON:
             # OpenWA: a logout clears phone, so the session is no longer auto-started.
             fields.update(phone=None, push_name=None, desired_state=DesiredState.STOPPED)
+    elif change.status is SessionStatus.ACTION_REQUIRED:
+        fields.update(qr=None, last_error=change.reason)  # what the operator has to do
     else:
         fields.update(qr=None)
     return fields

@@ -130,6 +130,7 @@ class SessionRuntime:
             status=lambda: self.reporter.status,
             publish=self.reporter.publish,
             timeout=jobs.BROWSER_TIMEOUT,
+            media_timeout=jobs.MEDIA_SEND_TIMEOUT,
             counters=counters,
             pacer=Pacer(
                 PacingState(self.conn, keys),

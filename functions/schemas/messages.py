@@ -146,8 +146,15 @@ class MessageRecordSchema(Schema):
 
     id = fields.String(required=True)
     sessionId = fields.String(required=True)
-    waMessageId = fields.String(allow_none=True)
+    waMessageId = fields.String(
+        allow_none=True,
+        metadata={"description": "WhatsApp's own key for the message (its remote may be the chat's @lid)"},
+    )
     chatId = fields.String(required=True)
+    chatLid = fields.String(
+        allow_none=True,
+        metadata={"description": "The chat's LID (`<id>@lid`) when WhatsApp addressed it by LID"},
+    )
     from_ = fields.String(data_key="from", attribute="from", allow_none=True)
     to = fields.String(allow_none=True)
     body = fields.String(allow_none=True)

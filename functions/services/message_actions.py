@@ -27,7 +27,7 @@ class MessageActionService:
     def react(self, session_id: str, message_id: str, emoji: str) -> None:
         """Set the own reaction to `emoji`, or remove it with ""."""
         session = self._engine.ready(session_id)
-        self._engine.call(session_id, Capability.MESSAGE_REACT, message_id, emoji)
+        self._engine.call(session_id, Capability.MESSAGE_REACT, self._wa_id(session_id, message_id), emoji)
         if session.phone:
             self._set_own_reaction(session_id, message_id, f"{session.phone}@c.us", emoji)
 
@@ -44,14 +44,16 @@ class MessageActionService:
 
     def edit(self, session_id: str, message_id: str, text: str, mentions: list[str]) -> dict[str, Any]:
         """Replace the text of an own message; answers OpenWA's `{messageId, timestamp}`."""
-        self._engine.call(session_id, Capability.MESSAGE_EDIT, message_id, text, mentions)
+        wa_id = self._wa_id(session_id, message_id)
+        self._engine.call(session_id, Capability.MESSAGE_EDIT, wa_id, text, mentions)
         now = utcnow()
         self._messages.update(session_id, message_id, body=text, editedAt=iso(now), updatedAt=iso(now))
         return {"messageId": message_id, "timestamp": int(now.timestamp())}
 
     def delete(self, session_id: str, chat_id: str, message_id: str, *, for_everyone: bool) -> None:
         """Delete for everyone (the record becomes `revoked`) or only on this account."""
-        self._engine.call(session_id, Capability.MESSAGE_DELETE, chat_id, message_id, for_everyone)
+        wa_id = self._wa_id(session_id, message_id)
+        self._engine.call(session_id, Capability.MESSAGE_DELETE, chat_id, wa_id, for_everyone)
         now = iso(utcnow())
         if for_everyone:
             self._messages.update(
@@ -61,27 +63,47 @@ class MessageActionService:
             self._messages.update(session_id, message_id, deletedForMe=True, updatedAt=now)
 
     def star(self, session_id: str, message_id: str, *, star: bool) -> None:
-        self._engine.call(session_id, Capability.MESSAGE_STAR, message_id, star)
+        self._engine.call(session_id, Capability.MESSAGE_STAR, self._wa_id(session_id, message_id), star)
         self._messages.update(session_id, message_id, starred=star, updatedAt=iso(utcnow()))
 
     def pin(self, session_id: str, message_id: str, seconds: int) -> None:
         """Pin in its chat for `seconds` (86400, 604800 or 2592000)."""
-        self._engine.call(session_id, Capability.MESSAGE_PIN, message_id, seconds)
+        self._engine.call(session_id, Capability.MESSAGE_PIN, self._wa_id(session_id, message_id), seconds)
         until = int(time.time()) + seconds
         self._messages.update(session_id, message_id, pinnedUntil=until, updatedAt=iso(utcnow()))
 
     def unpin(self, session_id: str, message_id: str) -> None:
-        self._engine.call(session_id, Capability.MESSAGE_UNPIN, message_id)
+        self._engine.call(session_id, Capability.MESSAGE_UNPIN, self._wa_id(session_id, message_id))
         self._messages.update(session_id, message_id, pinnedUntil=None, updatedAt=iso(utcnow()))
 
     def vote(self, session_id: str, message_id: str, options: list[str]) -> None:
         """Vote for poll options by their texts ([] clears the vote)."""
-        self._engine.call(session_id, Capability.MESSAGE_VOTE, message_id, options)
+        self._engine.call(session_id, Capability.MESSAGE_VOTE, self._wa_id(session_id, message_id), options)
 
     def history(self, session_id: str, chat_id: str, limit: int) -> list[dict[str, Any]]:
         """The chat's last `limit` messages read live from WhatsApp, oldest first (OpenWA IncomingMessage)."""
         messages = self._engine.call(session_id, Capability.CHAT_HISTORY, chat_id, limit)
-        return [{**message, "kind": chat_kind(str(message.get("chatId") or chat_id))} for message in messages]
+        return [
+            {
+                **self._as_recorded(session_id, message),
+                "kind": chat_kind(str(message.get("chatId") or chat_id)),
+            }
+            for message in messages
+        ]
+
+    def _wa_id(self, session_id: str, message_id: str) -> str:
+        """The key WhatsApp knows message `message_id` by: its record's `waMessageId` (a send's id is ours;
+        WhatsApp's may name the chat's @lid, or carry a group participant), else `message_id` itself."""
+        record = self._messages.get(session_id, message_id)
+        return str(record.get("waMessageId") or message_id) if record else message_id
+
+    def _as_recorded(self, session_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """A live message under the id of its record (matched by bare id), WhatsApp's key kept aside."""
+        wa_id = str(message.get("id") or "")
+        record_id = self._messages.resolve(session_id, wa_id) if wa_id else None
+        if record_id is None or record_id == wa_id:
+            return message
+        return {**message, "id": record_id, "waMessageId": message.get("waMessageId") or wa_id}
 
     def reactions(self, session_id: str, chat_id: str, message_id: str) -> list[dict[str, Any]]:
         """A stored message's reactions grouped by emoji; MessageNotFound when there is no such record."""

@@ -31,6 +31,7 @@
 | `<p>:metrics:<name>`                  | hash   | one metric's counts (`functions.state.metrics`)    |
 | `<p>:message-stats:<YYYY-MM-DD>`      | hash   | messages `sent`/`received` that UTC day (3 d TTL)  |
 | `<p>:message:<sid>:<messageId>`       | hash   | one message record; each field a JSON value (TTL)  |
+| `<p>:message-key:<sid>:<ID>`          | string | the record id of bare WhatsApp id `<ID>` (TTL)     |
 | `<p>:session:<sid>:messages`          | zset   | message ids by timestamp (ms), trimmed by retention |
 | `<p>:session:<sid>:chat:<chat>:msgs`  | zset   | the same, one chat                                 |
 | `<p>:session:<sid>:from:<jid>:msgs`   | zset   | the same, one sender                               |
@@ -163,6 +164,11 @@ class Keys:
 
     def message(self, session_id: str, message_id: str) -> str:
         return f"{self.prefix}:message:{session_id}:{message_id}"
+
+    def message_key(self, session_id: str, bare_id: str) -> str:
+        """The record id of the message WhatsApp knows by the bare id `bare_id` (`3EB0...`), whatever the
+        remote (`@c.us`, `@lid`) or participant WhatsApp reports it under."""
+        return f"{self.prefix}:message-key:{session_id}:{bare_id}"
 
     def session_messages(self, session_id: str) -> str:
         return f"{self.prefix}:session:{session_id}:messages"

@@ -29,7 +29,7 @@ from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import WatchError
 
-from functions.core.messages import STATUS_RANK, MessageStatus
+from functions.core.messages import STATUS_RANK, MessageStatus, bare_message_id
 from functions.queueing import QueuedJob
 from functions.state.codec import text
 from functions.state.connection import ThreadConnections, translate_redis_errors
@@ -55,11 +55,13 @@ return 1
 """
 # Shared by `_CREATE` and `_ACCEPT`: the record at KEYS[record] (field/value pairs ARGV[first..last]) and its
 # indexes at KEYS[record + 1..] (and `extra`, an index key made in the script, when given), scored `score`
-# (ms), all expiring after `retention` seconds.
+# (ms), and the record's entry in the bare-id index (`by_bare_id`, `Keys.message_key`), all expiring after
+# `retention` seconds.
 _WRITE_RECORD = """
-local function write_record(record, first, last, retention, score, message_id, extra)
+local function write_record(record, first, last, retention, score, message_id, extra, by_bare_id)
   redis.call('HSET', KEYS[record], unpack(ARGV, first, last))
   redis.call('EXPIRE', KEYS[record], retention)
+  redis.call('SET', by_bare_id, message_id, 'EX', retention)
   local oldest = tonumber(score) - tonumber(retention) * 1000
   local indexes = {unpack(KEYS, record + 1)}
   if extra then table.insert(indexes, extra) end
@@ -71,14 +73,15 @@ local function write_record(record, first, last, retention, score, message_id, e
 end
 """
 # A new record and its indexes. KEYS[1] record, KEYS[2..] indexes. ARGV[1] "1" to write nothing when the
-# record exists, ARGV[2] retention (s), ARGV[3] index score (ms), ARGV[4] message id, ARGV[5..] field/value
-# pairs. Returns 0 when the record existed (nothing written), else 1. One command instead of eleven: much of a
-# send's accept CPU is redis-py packing and parsing commands, not Redis running them.
+# record exists, ARGV[2] retention (s), ARGV[3] index score (ms), ARGV[4] message id, ARGV[5] its bare-id
+# index key, ARGV[6..] field/value pairs. Returns 0 when the record existed (nothing written), else 1. One
+# command instead of eleven: much of a send's accept CPU is redis-py packing and parsing commands, not Redis
+# running them.
 _CREATE = (
     _WRITE_RECORD
     + """
 if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-write_record(1, 5, #ARGV, ARGV[2], ARGV[3], ARGV[4])
+write_record(1, 6, #ARGV, ARGV[2], ARGV[3], ARGV[4], nil, ARGV[5])
 return 1
 """
 )
@@ -100,7 +103,8 @@ return redis.call('HINCRBY', KEYS[1], 'sendAttempts', 1)
 # sender's. ARGV[1] the answer to
 # keep ('' for none), ARGV[2] its TTL (s), ARGV[3] job id, ARGV[4] message id, ARGV[5] '1' when the send may
 # be held, ARGV[6] retention (s), ARGV[7] index score (ms), ARGV[8] and ARGV[9] the sender index's key
-# around the sender, ARGV[10] number of record fields, then record field/value pairs, then job pairs.
+# around the sender, ARGV[10] number of record fields, ARGV[11] the bare-id index key, then record
+# field/value pairs, then job pairs.
 # Returns {'queued'} or {'held'} (written), else {'missing'}, {'earlier', answer} or {'not_ready', status}.
 _ACCEPT = (
     _WRITE_RECORD
@@ -121,8 +125,8 @@ if type(session['phone']) == 'string' and session['phone'] ~= '' then
   own = session['phone'] .. '@c.us'
   sender_index = ARGV[8] .. own .. ARGV[9]
 end
-local first_job = 11 + tonumber(ARGV[10]) * 2
-write_record(8, 11, first_job - 1, ARGV[6], ARGV[7], ARGV[4], sender_index)
+local first_job = 12 + tonumber(ARGV[10]) * 2
+write_record(8, 12, first_job - 1, ARGV[6], ARGV[7], ARGV[4], sender_index, ARGV[11])
 local seq = redis.call('INCR', KEYS[7])
 redis.call('EXPIRE', KEYS[7], ARGV[6])
 redis.call('HSET', KEYS[8], 'from', cjson.encode(own), 'acceptSeq', seq)
@@ -226,7 +230,7 @@ class MessageRepository:
         sender_head, _, sender_tail = self._keys.sender_messages(session_id, "\0").partition("\0")
         fields = [(name, value) for name, value in record.items() if name != "from"]
         args: list[Any] = [answer, ttl, job.job_id, message_id, "1" if may_hold else "0", self._retention]
-        args += [int(time.time() * 1000), sender_head, sender_tail, len(fields)]
+        args += [int(time.time() * 1000), sender_head, sender_tail, len(fields), self._by_bare_id(record)]
         for name, value in fields:
             args += [name, orjson.dumps(value)]
         args += job.fields
@@ -248,9 +252,25 @@ class MessageRepository:
         keys = [self._keys.message(session_id, message_id), *self._indexes(record)]
         score = int(time.time() * 1000)  # arrival order, in ms (message timestamps are whole seconds)
         args: list[Any] = ["1" if only_if_absent else "0", self._retention, score, message_id]
+        args.append(self._by_bare_id(record))
         for name, value in record.items():
             args += [name, orjson.dumps(value)]
         return [len(keys), *keys, *args]
+
+    def _by_bare_id(self, record: Mapping[str, Any]) -> str:
+        return self._keys.message_key(str(record["sessionId"]), bare_message_id(str(record["id"])))
+
+    def resolve(self, session_id: str, message_id: str) -> str | None:
+        """The id of the record WhatsApp's `message_id` stands for: that record itself, else the record of
+        the same bare id (`3EB0...`) under whatever remote or participant WhatsApp reported (an `@lid`
+        remote, a group key's participant). None when there is none."""
+        with translate_redis_errors():
+            if self._conn.exists(self._keys.message(session_id, message_id)):
+                return message_id
+            found = self._conn.get(self._keys.message_key(session_id, bare_message_id(message_id)))
+            if found is None or not self._conn.exists(self._keys.message(session_id, text(found))):
+                return None  # none, or its record is gone (a deleted chat): the entry expires by itself
+        return text(found)
 
     def _indexes(self, record: Mapping[str, Any]) -> Iterable[str]:
         session_id = str(record["sessionId"])

@@ -3,6 +3,7 @@ injected where wa-js would be (the same code path: only the injected files diffe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from functions.config import EngineType, Settings
@@ -10,9 +11,11 @@ from runner.engines.base import Engine, EngineListener
 from runner.engines.webjs import WebJsEngine, WebJsOptions
 from runner.engines.webjs.browser import BrowserOptions
 from runner.engines.webjs.engine import WA_JS_PATH
+from runner.engines.webjs.versions import pinned_page
 from runner.sandbox import WPP_DOUBLE_SCRIPTS
 
 EngineFactory = Callable[[Settings, EngineListener], Engine]
+log = logging.getLogger(__name__)
 
 
 def _browser(settings: Settings) -> BrowserOptions:
@@ -20,8 +23,15 @@ def _browser(settings: Settings) -> BrowserOptions:
 
 
 def _webjs(settings: Settings, listener: EngineListener) -> Engine:
+    pinned = pinned_page(settings.whatsapp_web_version)
+    if pinned is None:
+        log.warning("WhatsApp Web is not pinned: the page loads whatever version WhatsApp serves today")
     options = WebJsOptions(
-        settings.whatsapp_web_url, (WA_JS_PATH,), _browser(settings), settings.session_init_timeout
+        settings.whatsapp_web_url,
+        (WA_JS_PATH,),
+        _browser(settings),
+        settings.session_init_timeout,
+        pinned=pinned,
     )
     return WebJsEngine(options, listener)
 

@@ -195,4 +195,5 @@ def presence(network: Network, number: str, chat: str, state: str) -> None:
         others = network.recipients(number, chat)
         for other in others:
             remote = chat if ids.is_group(chat) else ids.user_jid(number)
-            network.publish(other, {"type": "presence", "chat": remote, **entry})
+            # The presence is of the chat as `other` sees it: the typist's own chat, or the group.
+            network.publish(other, {"type": "presence", **entry, "chat": remote})

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from runner.sandbox import actions, compose, groups, ids
+from runner.sandbox import actions, compose, groups, ids, system
 from runner.sandbox.errors import BadRequest, NotFound
 from runner.sandbox.model import ACK_FAILED
 from runner.sandbox.network import FAULT_KINDS
@@ -218,6 +218,28 @@ def _shown_to(net: Any, entry: dict[str, Any], number: str) -> bool:
     return bool(chat == ids.user_jid(number))
 
 
+@control.post("/phones/<number>/status")
+def phone_posts_status(number: str) -> tuple[Response, int]:
+    """The phone posts a status (`text`, or `media` with an optional `caption`); every other phone gets it."""
+    data = body({"text", "media", "caption", "mediaType"})
+    net = network()
+    with net.lock:
+        net.phone(number)
+        posted = system.post_status(net, number, compose.build(net.store, data))
+        return jsonify(statusId=posted.id, type=posted.type, t=posted.t), 201
+
+
+@control.post("/phones/<number>/calls")
+def phone_calls(number: str) -> tuple[Response, int]:
+    """The phone rings `to` (`isVideo` for a video call); nobody answers, so a missed-call log follows."""
+    data = body({"to", "isVideo"}, {"to"})
+    to = _chat(data["to"], "to")
+    if ids.is_group(to):
+        raise BadRequest("to must be a phone: the sandbox has no group calls")
+    call_id = system.ring(network(), number, ids.number_of(to), is_video=bool(data.get("isVideo")))
+    return jsonify(callId=call_id, to=to, isVideo=bool(data.get("isVideo"))), 201
+
+
 @control.post("/phones/<number>/block")
 def phone_blocks(number: str) -> Response:
     data = body({"jid", "blocked"}, {"jid"})
@@ -254,6 +276,28 @@ def group_participants(group_id: str) -> Response:
     return jsonify(result)
 
 
+@control.patch("/groups/<group_id>")
+def update_group(group_id: str) -> Response:
+    """A member (`actor`) changes the group's `subject` and/or `description`."""
+    data = body({"actor", "subject", "description"}, {"actor"})
+    net, actor = network(), _number(data["actor"], "actor")
+    if isinstance(data.get("subject"), str):
+        groups.set_subject(net, actor, group_id, data["subject"])
+    if isinstance(data.get("description"), str):
+        groups.set_description(net, actor, group_id, data["description"])
+    with net.lock:
+        return jsonify(group_metadata_view(net.state, group_id))
+
+
+@control.post("/groups/<group_id>/join-requests")
+def group_join_request(group_id: str) -> tuple[Response, int]:
+    """Phone `number` asks to join the group; its admins get the request."""
+    data = body({"number"}, {"number"})
+    number = _number(data["number"], "number")
+    groups.request_join(network(), number, group_id)
+    return jsonify(groupId=group_id, number=number), 201
+
+
 @control.get("/groups/<group_id>")
 def get_group(group_id: str) -> Response:
     net = network()
@@ -284,6 +328,28 @@ def faults() -> Response | tuple[Response, int]:
     params: dict[str, Any] = {k: data[k] for k in ("ms", "count") if k in data}
     net.add_fault(_number(data["number"], "number"), data["kind"], params)
     return jsonify(number=data["number"], kind=data["kind"], **params), 201
+
+
+@control.get("/settings")
+def get_settings() -> Response:
+    return jsonify(network().settings)
+
+
+@control.put("/settings")
+def put_settings() -> Response:
+    """Change linking behaviour at run time (reset by `/reset`): `qrInterval` seconds between QR codes (0:
+    the server's --qr-interval), `qrRotations` QR codes before a page goes idle, `pairingCodeSeconds` a
+    pairing code stays valid."""
+    data = body({"qrInterval", "qrRotations", "pairingCodeSeconds"})
+    for name, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise BadRequest(f"{name} must be a non-negative number")
+        if name == "qrRotations" and (value < 1 or value != int(value)):
+            raise BadRequest("qrRotations must be a whole number of at least 1")
+    net = network()
+    with net.lock:
+        net.settings.update({name: float(value) for name, value in data.items()})
+        return jsonify(net.settings)
 
 
 @control.get("/devices")

@@ -1,19 +1,25 @@
 """Groups: create, participants (add, remove, promote, demote), subject, description, invite codes, leave.
 
-Membership changes reach every member's devices as `group.participant_changed` (wa-js's event shape).
+Every change reaches the members' devices as WhatsApp pushes it: a `gp2` message (its subtype: create, add,
+invite, remove, leave, promote, demote, subject, description, membership_approval_request), and for
+membership changes also `group.participant_changed` (wa-js's event shape and actions: add, remove, promote,
+demote, join for an invite link, leave when the author removed themself; none for a creation, which wa-js
+registerParticipantsChangedEvent.ts does not report).
 """
 
 from __future__ import annotations
 
 import time
 
-from runner.sandbox import ids
+from runner.sandbox import ids, system
 from runner.sandbox.errors import BadRequest, Conflict, NotFound
 from runner.sandbox.model import ROLE_ADMIN, ROLE_MEMBER, ROLE_SUPERADMIN, Group
 from runner.sandbox.network import Network
 
 OPERATIONS = ("add", "remove", "promote", "demote")
-_OPERATION_OF = {"create": "add", "join": "add", "leaver": "remove"}
+_OPERATION_OF = {"create": "add", "join": "add", "leave": "remove"}
+# The gp2 subtype WhatsApp uses for each action.
+_SUBTYPE_OF = {"join": "invite"}
 
 
 def create(network: Network, owner: str, subject: str, members: list[str]) -> Group:
@@ -100,7 +106,14 @@ def _announce(network: Network, group: Group, actor: str, action: str, numbers: 
         "author": ids.user_jid(actor),
         "authorPushName": author.name if author else "",
     }
-    for number in {*group.participants, *numbers}:
+    members = sorted({*group.participants, *numbers})
+    recipients = [ids.user_jid(number) for number in numbers]
+    system.group_notice(
+        network, group.id, members, actor, _SUBTYPE_OF.get(action, action), recipients=recipients
+    )
+    if action == "create":
+        return
+    for number in members:
         if number in network.state.phones:
             network.publish(number, event)
 
@@ -111,6 +124,7 @@ def set_subject(network: Network, actor: str, group_id: str, subject: str) -> Gr
         if not subject.strip():
             raise BadRequest("a group needs a subject", code="bad_subject")
         group.subject = subject
+        system.group_notice(network, group.id, list(group.participants), actor, "subject", body=subject)
         network.changed()
         return group
 
@@ -119,6 +133,8 @@ def set_description(network: Network, actor: str, group_id: str, description: st
     with network.lock:
         group = group_for(network, group_id, actor)
         group.description = description
+        members = list(group.participants)
+        system.group_notice(network, group.id, members, actor, "description", body=description)
         network.changed()
         return group
 
@@ -150,10 +166,25 @@ def join(network: Network, number: str, code: str) -> Group:
 def leave(network: Network, number: str, group_id: str) -> None:
     with network.lock:
         group = group_for(network, group_id, number)
-        _announce(network, group, number, "leaver", [number])
+        _announce(network, group, number, "leave", [number])
         del group.participants[number]
         group.past.append(number)
         if group.participants and ROLE_SUPERADMIN not in group.participants.values():
             # WhatsApp hands the group to another member when the creator leaves.
             group.participants[next(iter(group.participants))] = ROLE_SUPERADMIN
         network.changed()
+
+
+def request_join(network: Network, number: str, group_id: str) -> None:
+    """`number` asks to join a group that approves new members: its admins get a
+    `membership_approval_request` gp2 message."""
+    with network.lock:
+        network.phone(number)
+        group = network.state.groups.get(group_id)
+        if group is None:
+            raise NotFound(f"group {group_id} not found", code="group_not_found")
+        if number in group.participants:
+            raise Conflict("already a member of this group", code="already_member")
+        admins = [n for n, role in group.participants.items() if role != ROLE_MEMBER]
+        subtype = "membership_approval_request"
+        system.group_notice(network, group.id, admins, number, subtype, recipients=[ids.user_jid(number)])

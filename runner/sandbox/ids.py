@@ -7,6 +7,7 @@ values too.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import secrets
 
@@ -15,6 +16,7 @@ PAIRING_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTVWXYZ"
 PAIRING_CODE_LENGTH = 8
 USER_SERVER = "c.us"
 GROUP_SERVER = "g.us"
+LID_SERVER = "lid"
 _NUMBER = re.compile(r"^[1-9][0-9]{4,14}$")
 _USER_JID = re.compile(r"^([1-9][0-9]{4,14})@c\.us$")
 _GROUP_JID = re.compile(r"^([0-9]{5,30}(?:-[0-9]{5,15})?)@g\.us$")
@@ -32,6 +34,17 @@ def is_number(value: object) -> bool:
 
 def user_jid(number: str) -> str:
     return f"{number}@{USER_SERVER}"
+
+
+def lid_of(number: str) -> str:
+    """The phone's LID (`<digits>@lid`): WhatsApp's stable per-account id since the LID migration, unrelated
+    to the number; derived here so that it never changes for a number."""
+    digest = int(hashlib.sha256(number.encode()).hexdigest(), 16)
+    return f"{10**14 + digest % (9 * 10**14)}@{LID_SERVER}"
+
+
+def is_lid(jid: str) -> bool:
+    return jid.endswith("@" + LID_SERVER)
 
 
 def is_group(jid: str) -> bool:

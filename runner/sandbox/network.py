@@ -27,9 +27,14 @@ from runner.sandbox.model import (
     Phone,
 )
 from runner.sandbox.store import Store
-from runner.sandbox.views import aggregate_ack, chat_view, key_view, message_view
+from runner.sandbox.views import aggregate_ack, chat_view, key_view, message_view, system_message
 
-FAULT_KINDS = ("disconnect", "logout", "ack_delay", "error_463", "error_475")
+FAULT_KINDS = ("disconnect", "logout", "ack_delay", "error_463", "error_475", "slow_upload", "needs_update")
+# Linking behaviour a test (or a person) may change at run time. qrInterval 0 means the server's
+# --qr-interval; after qrRotations QR codes an unlinked page goes idle (WhatsApp Web's "Click to reload QR
+# code", wa-js conn.qrcode_idle) until the page asks for a new one.
+DEFAULT_SETTINGS: dict[str, float] = {"qrInterval": 0.0, "qrRotations": 6, "pairingCodeSeconds": 195.0}
+TOS_BLOCK = 475  # WhatsApp's error for a send from an account it banned (terms of service)
 
 
 @dataclass
@@ -41,8 +46,10 @@ class PendingPage:
     qr: str = ""
     code: str | None = None
     code_number: str | None = None
+    code_expires: float = 0.0  # monotonic time the pairing code stops working
     linked: dict[str, Any] | None = None
     wake: threading.Event = field(default_factory=threading.Event)
+    refresh: threading.Event = field(default_factory=threading.Event)  # an idle page asked for a new QR
 
 
 @dataclass
@@ -65,6 +72,7 @@ class Network:
         self.presence: list[dict[str, Any]] = []  # what phones were shown (typing, paused), newest last
         # Analytics beacons pages sent (wa-js sends them to Google unless WPPConfig.disableGoogleAnalytics).
         self.analytics: list[dict[str, Any]] = []
+        self.settings: dict[str, float] = dict(DEFAULT_SETTINGS)  # control API: PUT /_sandbox/settings
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -109,18 +117,34 @@ class Network:
             page.ref, page.qr = ids.new_qr_string()
             return page.qr
 
-    def close_pending(self, page_id: str) -> None:
-        with self.lock:
-            self.pending.pop(page_id, None)
-
-    def pairing_code(self, page_id: str, number: str) -> str:
-        """A pairing code for linking `page_id` to `number`; valid until the page goes away."""
+    def refresh_qr(self, page_id: str) -> None:
+        """An idle page asks for QR codes again (WhatsApp Web's "Click to reload QR code")."""
         with self.lock:
             page = self.pending.get(page_id)
             if page is None:
                 raise NotFound("this page is not waiting to be linked", code="not_pending")
+            page.refresh.set()
+
+    def expire_qr(self, page: PendingPage) -> None:
+        """The page went idle: its last QR stops working."""
+        with self.lock:
+            page.ref = page.qr = ""
+
+    def close_pending(self, page_id: str) -> None:
+        with self.lock:
+            self.pending.pop(page_id, None)
+
+    def pairing_code(self, page_id: str, number: str) -> tuple[str, float]:
+        """A pairing code for linking `page_id` to `number`, and the seconds it stays valid (WhatsApp's codes
+        expire after about 3.25 min, wa-js linkDeviceCodeLifecycle.ts); a new code replaces the last."""
+        with self.lock:
+            page = self.pending.get(page_id)
+            if page is None:
+                raise NotFound("this page is not waiting to be linked", code="not_pending")
+            lifetime = float(self.settings["pairingCodeSeconds"])
             page.code, page.code_number = ids.new_pairing_code(), number
-            return page.code
+            page.code_expires = time.monotonic() + lifetime
+            return page.code, lifetime
 
     def link_by_qr(self, number: str, qr: str) -> Device:
         with self.lock:
@@ -137,6 +161,8 @@ class Network:
             page = next((p for p in self.pending.values() if p.code == wanted), None)
             if page is None or page.code_number != number:
                 raise BadRequest("the pairing code is unknown or for another number", code="code_invalid")
+            if page.code_expires < time.monotonic():
+                raise BadRequest("the pairing code has expired", code="code_expired")
             return self._link(phone, page)
 
     def _link(self, phone: Phone, page: PendingPage) -> Device:
@@ -156,7 +182,12 @@ class Network:
 
     def me(self, device: Device) -> dict[str, Any]:
         phone = self.phone(device.number)
-        return {"wid": ids.user_jid(phone.number), "pushName": phone.name, "number": phone.number}
+        return {
+            "wid": ids.user_jid(phone.number),
+            "lid": ids.lid_of(phone.number),
+            "pushName": phone.name,
+            "number": phone.number,
+        }
 
     def device(self, token: str) -> Device | None:
         with self.lock:
@@ -188,15 +219,16 @@ class Network:
             message.sender, message.chat, message.from_device = sender, chat, device_id
             error = self._send_error(sender)
             message.acks = dict.fromkeys(recipients, ACK_FAILED if error else ACK_SENT)
-            if error:
-                message.extra["ackErrorCode"] = error
             self.state.messages[message.id] = message
+            starting = [] if error else self._new_chats(message, [sender, *recipients])
             self._touch_chats(message, recipients, delivered=not error)
+            for number in starting:  # a chat's first message: WhatsApp shows the encryption notice first
+                notice = system_message(self.remote_for(message, number), number, "e2e_notification")
+                self.publish(number, {"type": "message", "msg": notice})
             self._publish_message(message, [sender, *recipients] if not error else [sender])
-            if error:  # WhatsApp Web shows the send failing: the message's ack drops to FAILED
-                key = key_view(message, sender)
-                self.publish(sender, {"type": "ack", "ack": ACK_FAILED, "chat": key["remote"], "ids": [key]})
-            else:
+            if error == TOS_BLOCK:  # the account is banned: WhatsApp Web's stream mode says so
+                self.publish(sender, {"type": "stream_mode", "mode": "TOS_BLOCK"})
+            if not error:
                 self._schedule_delivery(message, recipients)
             self.changed()
             return message
@@ -217,15 +249,32 @@ class Network:
 
     def _send_error(self, sender: str) -> int | None:
         """The WhatsApp error code an active error fault gives this send (and counts it), else None."""
+        fault = self._take_fault(sender, ("error_463", "error_475"))
+        return int(fault.kind.split("_")[1]) if fault else None
+
+    def upload_seconds(self, sender: str) -> float:
+        """How long the media upload of `sender`'s next send takes (a `slow_upload` fault, counted)."""
+        with self.lock:
+            fault = self._take_fault(sender, ("slow_upload",))
+            return float(fault.params.get("ms", 30_000)) / 1000 if fault else 0.0
+
+    def _take_fault(self, sender: str, kinds: tuple[str, ...]) -> Fault | None:
+        """The first active fault of `kinds` for `sender`, one use of its `count` taken."""
         for fault in self.faults.get(sender, []):
-            if fault.kind in ("error_463", "error_475"):
+            if fault.kind in kinds:
                 remaining = fault.params.get("count")
                 if isinstance(remaining, int):
                     if remaining <= 0:
                         continue
                     fault.params["count"] = remaining - 1
-                return int(fault.kind.split("_")[1])
+                return fault
         return None
+
+    def _new_chats(self, message: Message, numbers: list[str]) -> list[str]:
+        """Those of `numbers` for whom `message` starts a one-to-one chat."""
+        if ids.is_group(message.chat):
+            return []
+        return [n for n in numbers if self.remote_for(message, n) not in self.phone(n).chats]
 
     def _touch_chats(self, message: Message, recipients: list[str], *, delivered: bool) -> None:
         sender_state = self.chat_state(message.sender, message.chat)
@@ -333,6 +382,10 @@ class Network:
                 for device in self.devices_of(number):
                     self.unlink(device, by_phone=True)
                 return
+            if kind == "needs_update":  # WhatsApp Web is told its version is too old (Cmd needs_update)
+                for device in self.devices_of(number):
+                    self.hub.publish([device.id], {"type": "needs_update"})
+                return
             if kind == "disconnect":
                 until = time.monotonic() + float(params.get("ms", 3000)) / 1000
                 for device in self.devices_of(number):
@@ -354,5 +407,6 @@ class Network:
             self.offline_until.clear()
             self.presence.clear()
             self.analytics.clear()
+            self.settings = dict(DEFAULT_SETTINGS)
             self.hub.clear()
             self.changed()

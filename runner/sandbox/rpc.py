@@ -6,6 +6,7 @@ the results into wa-js shapes (Wid, MsgKey, models); these are the raw records u
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -63,6 +64,8 @@ def _bootstrap(network: Network, device: Device, args: Args) -> Any:
 def _send(network: Network, device: Device, args: Args) -> Any:
     chat = chat_id(args)
     quoted = network.message(args["quotedId"]).id if args.get("quotedId") else None
+    if args.get("media"):  # the upload comes first, outside the lock (other phones go on meanwhile)
+        time.sleep(network.upload_seconds(device.number))
     with network.lock:
         message = compose.build(network.store, args, quoted=quoted)
         sent = network.send(device.number, chat, message, device_id=device.id)

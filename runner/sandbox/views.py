@@ -7,9 +7,10 @@ wa-js `dist/whatsapp/models`); jids are strings here and become `Wid` objects in
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
-from runner.sandbox.ids import is_group, serialize_key, user_jid
+from runner.sandbox.ids import is_group, new_message_id, serialize_key, user_jid
 from runner.sandbox.model import (
     ACK_READ,
     ROLE_MEMBER,
@@ -20,13 +21,17 @@ from runner.sandbox.model import (
     Phone,
 )
 
+STATUS_BROADCAST = "status@broadcast"  # the chat status posts arrive in
+
 
 def key_view(message: Message, viewer: str) -> dict[str, Any]:
-    """The message's MsgKey as `viewer` sees it (fromMe, remote, id, participant, _serialized)."""
+    """The message's MsgKey as `viewer` sees it (fromMe, remote, id, participant, _serialized), by phone
+    number; the page sees it by LID (`lids.to_page`: a 1:1 remote, a group's participant, ours included)."""
     from_me = message.sender == viewer
     group = is_group(message.chat)
-    remote = message.chat if (group or from_me) else user_jid(message.sender)
-    participant = user_jid(message.sender) if group else None
+    status = message.chat == STATUS_BROADCAST  # a status post: the poster is the participant
+    remote = message.chat if (group or status or from_me) else user_jid(message.sender)
+    participant = user_jid(message.sender) if group or status else None
     return {
         "fromMe": from_me,
         "remote": remote,
@@ -34,6 +39,13 @@ def key_view(message: Message, viewer: str) -> dict[str, Any]:
         "participant": participant,
         "_serialized": serialize_key(from_me, remote, message.id, participant),
     }
+
+
+def thumbnail(sha256: str) -> str:
+    """A media message's `body` as WhatsApp Web has it: a base64 JPEG thumbnail (here a stand-in made from
+    the media's hash, so it is stable and plainly not text)."""
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes.fromhex(sha256) * 4
+    return base64.b64encode(jpeg + b"\xff\xd9").decode()
 
 
 def aggregate_ack(message: Message) -> int:
@@ -69,6 +81,7 @@ def message_view(state: NetworkState, message: Message, viewer: str, *, new: boo
         view["caption"] = message.caption
     if message.media:
         view.update(
+            body=thumbnail(message.media.sha256),  # WhatsApp Web's media `body` is its thumbnail, not text
             mimetype=message.media.mimetype,
             filename=message.media.filename,
             size=message.media.size,
@@ -76,12 +89,43 @@ def message_view(state: NetworkState, message: Message, viewer: str, *, new: boo
             directPath=f"/_wa/media/{message.id}",
         )
     if message.quoted and message.quoted in state.messages:
-        quoted = state.messages[message.quoted]
-        view["quotedStanzaID"] = quoted.id
-        view["quotedParticipant"] = user_jid(quoted.sender)
-        view["quotedMsgId"] = key_view(quoted, viewer)["_serialized"]
+        # The quoted message's key is not a field: wa-js derives `quotedMsgId` from these in a prototype
+        # getter (getQuotedMsgKey.ts), so it is not in serialize(); the page's MsgModel does the same.
+        quoted = key_view(state.messages[message.quoted], viewer)
+        view["quotedStanzaID"] = quoted["id"]
+        view["quotedParticipant"] = quoted["participant"] or user_jid(state.messages[message.quoted].sender)
+        if quoted["remote"] != key["remote"]:
+            view["quotedRemoteJid"] = quoted["remote"]
     view.update(message.extra)
     return view
+
+
+def system_message(
+    chat: str, viewer: str, kind: str, *, subtype: str = "", author: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A raw MsgModel of a system message of `chat` as phone `viewer` sees it (never from them)."""
+    message_id = new_message_id()
+    participant = user_jid(author) if author and is_group(chat) else None
+    return {
+        "id": {
+            "fromMe": False,
+            "remote": chat,
+            "id": message_id,
+            "participant": participant,
+            "_serialized": serialize_key(False, chat, message_id, participant),
+        },
+        "type": kind,
+        "subtype": subtype,
+        "body": "",
+        "t": int(time.time()),
+        "from": chat,
+        "to": user_jid(viewer),
+        "author": user_jid(author) if author else None,
+        "ack": 0,
+        "isNewMsg": True,
+        "notifyName": "",
+        **fields,
+    }
 
 
 def inbox_view(state: NetworkState, message: Message, viewer: str, media: bytes | None) -> dict[str, Any]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import segno
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
-from runner.sandbox import rpc, rpc_social  # noqa: F401 - rpc_social registers its handlers
+from runner.sandbox import lids, rpc, rpc_social  # noqa: F401 - rpc_social registers its handlers
 from runner.sandbox.errors import BadRequest, NotFound, SandboxError, Unauthorized, Unavailable
 from runner.sandbox.hub import Item
 from runner.sandbox.model import Device
@@ -68,8 +68,8 @@ def events() -> Response:
     page_id = request.args.get("page", "")
     if not 8 <= len(page_id) <= 64:
         raise BadRequest("page must be an id of 8-64 characters")
-    interval = float(current_app.config["SANDBOX_QR_INTERVAL"])
-    return _stream(_pending_events(net, net.open_pending(page_id), interval))
+    default_interval = float(current_app.config["SANDBOX_QR_INTERVAL"])
+    return _stream(_pending_events(net, net.open_pending(page_id), default_interval))
 
 
 def _stream(body: Iterator[str]) -> Response:
@@ -77,20 +77,42 @@ def _stream(body: Iterator[str]) -> Response:
     return Response(body, mimetype="text/event-stream", headers=headers)
 
 
-def _pending_events(net: Network, pending: PendingPage, interval: float) -> Iterator[str]:
-    """QR after QR until linked; the page's pending registration ends with the stream."""
+def _pending_events(net: Network, pending: PendingPage, default_interval: float) -> Iterator[str]:
+    """QR after QR until linked; after `qrRotations` of them the page goes idle (its last QR stops working)
+    until it asks for more (`/_wa/qr-refresh`). The page's pending registration ends with the stream."""
     try:
+        rotations = 0
         while pending.linked is None:
+            if rotations >= int(net.settings["qrRotations"]):
+                net.expire_qr(pending)
+                yield _sse({"type": "idle"})
+                yield from _wait(pending, lambda: pending.linked is not None or pending.refresh.is_set())
+                pending.refresh.clear()
+                rotations = 0
+                continue
             qr = net.rotate_qr(pending)
+            rotations += 1
+            interval = float(net.settings["qrInterval"] or default_interval)  # settings apply at once
             yield _sse({"type": "qr", "ref": pending.ref, "qr": qr, "svg": _qr_svg(qr), "interval": interval})
-            deadline = time.monotonic() + interval
-            while pending.linked is None and (left := deadline - time.monotonic()) > 0:
-                if not pending.wake.wait(min(left, KEEPALIVE_SECONDS)):
-                    yield ": keepalive\n\n"
+            yield from _wait(pending, _linked_or_after(pending, time.monotonic() + interval))
         yield _sse({"type": "linked", **pending.linked})
     finally:
         if pending.linked is None:
             net.close_pending(pending.id)
+
+
+def _linked_or_after(pending: PendingPage, deadline: float) -> Callable[[], bool]:
+    return lambda: pending.linked is not None or time.monotonic() >= deadline
+
+
+def _wait(pending: PendingPage, done: Callable[[], bool]) -> Iterator[str]:
+    """Until `done()`: woken at once by a link, checks the rest every 0.1 s, keepalives in between."""
+    quiet_since = time.monotonic()
+    while not done():
+        pending.wake.wait(0.1)
+        if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+            quiet_since = time.monotonic()
+            yield ": keepalive\n\n"
 
 
 def _qr_svg(data: str) -> str:
@@ -111,6 +133,8 @@ def _linked_events(net: Network, device: Device, since: int | None) -> Iterator[
             if item is None:
                 return  # closed by a fault or a logout: the page sees the connection drop
             seq, event = item
+            with net.lock:
+                event = lids.event(net, event)
             yield _sse(event, seq)
     finally:
         net.hub.unsubscribe(device.id, stream)
@@ -164,8 +188,16 @@ def pairing_code() -> Response:
     phone = str(body.get("phone", "")).lstrip("+").replace(" ", "")
     if not phone.isdigit():
         raise BadRequest("phone must be a phone number", code="invalid_phone")
-    code = network().pairing_code(str(body.get("page", "")), phone)
-    return Response(json.dumps({"code": code}), mimetype="application/json")
+    code, lifetime = network().pairing_code(str(body.get("page", "")), phone)
+    return Response(json.dumps({"code": code, "expiresIn": lifetime}), mimetype="application/json")
+
+
+@page.post("/_wa/qr-refresh")
+def qr_refresh() -> Response:
+    """An idle page asks for QR codes again."""
+    body = request.get_json(silent=True) or {}
+    network().refresh_qr(str(body.get("page", "")))
+    return Response(status=204)
 
 
 @page.post("/_wa/rpc/<method>")
@@ -175,7 +207,9 @@ def call(method: str) -> Response:
     args = request.get_json(silent=True)
     if not isinstance(args, dict):
         raise BadRequest("the body must be a JSON object")
-    result = rpc.call(net, device, method, args)
+    result = rpc.call(net, device, method, lids.from_page(net, args))
+    with net.lock:
+        result = lids.rpc_result(net, method, result)
     return Response(json.dumps({"result": result}), mimetype="application/json")
 
 

@@ -152,8 +152,8 @@ def test_queue_depths_cover_every_session_queue_and_the_worker_queues(
     client: FlaskClient, admin_headers: dict[str, str], redis_conn: Redis
 ) -> None:
     session_id = client.post("/api/sessions", json={"name": "queued"}, headers=admin_headers).json["id"]
-    enqueue_session_job(redis_conn, session_id, SessionJob.SEND, "m-1")
-    enqueue_session_job(redis_conn, session_id, SessionJob.SEND, "m-2")
+    enqueue_session_job(redis_conn, session_id, SessionJob.SEND_MESSAGE, "m-1")
+    enqueue_session_job(redis_conn, session_id, SessionJob.SEND_MESSAGE, "m-2")
     enqueue_webhook_delivery(redis_conn, "delivery-1", 0, timeout=15)
     enqueue_webhook_delivery(redis_conn, "delivery-2", 1, timeout=15, delay=600)
     default = Queue(DEFAULT_QUEUE, connection=redis_conn)

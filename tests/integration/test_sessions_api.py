@@ -9,7 +9,7 @@ from redis import Redis
 from rq import Queue
 
 from functions.core.enums import SessionStatus
-from functions.queueing import session_queue_name
+from functions.queueing import SessionJob, enqueue_session_job, session_queue_name
 from functions.state.keys import Keys
 from functions.state.sessions import SessionRepository
 
@@ -172,7 +172,7 @@ def test_delete_removes_record_name_and_queued_commands(
     client: FlaskClient, admin_headers: dict[str, str], redis_conn: Redis
 ) -> None:
     session_id = create(client, admin_headers)["id"]
-    Queue(session_queue_name(session_id), connection=redis_conn).enqueue("runner.jobs.send", session_id)
+    enqueue_session_job(redis_conn, session_id, SessionJob.SEND_MESSAGE, "m-1")
     assert client.delete(f"/api/sessions/{session_id}", headers=admin_headers).status_code == 204
     gone = client.get(f"/api/sessions/{session_id}", headers=admin_headers)
     assert gone.status_code == 404

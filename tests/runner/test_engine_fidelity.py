@@ -13,10 +13,14 @@ import re
 import signal
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from openwa import OpenWAClient
 
+from functions.state.keys import Keys
 from runner.reporter import SETTLED_SNAPSHOT_SECONDS
 from tests.runner.conftest import CHROMIUM, Stack, wait_for
 from tests.runner.test_session_lifecycle import inbox, raw_qr, send_text, wait_status
@@ -230,6 +234,7 @@ def test_a_send_to_a_group_is_one_record_and_one_event_under_the_api_id(fresh_st
         "POST", "/groups", json={"owner": ALICE, "subject": "Trio", "participants": [BOB, CAROL]}
     )
     client = stack.client()
+    sent_today = _sent_today(stack)
     message_id = send_text(client, session_id, group["id"], "hello trio")
     bare = message_id.rsplit("_", 1)[-1]
     wait_for(
@@ -256,3 +261,93 @@ def test_a_send_to_a_group_is_one_record_and_one_event_under_the_api_id(fresh_st
     assert record["waMessageId"].startswith(f"true_{group['id']}_{bare}_")
     sent = [data for name, data in stack.events(session_id) if name == "message.sent"]
     assert [data["id"] for data in sent] == [message_id]
+    assert _sent_today(stack) == sent_today + 1
+    history = client.messages.history(session_id, group["id"], {"limit": 5})
+    assert [m["id"] for m in history if m["body"] == "hello trio"] == [message_id]
+
+
+def _sent_today(stack: Stack) -> int:
+    """The dashboard's "sent today" (`functions.state.message_stats`)."""
+    conn = stack.redis()
+    try:
+        day = datetime.now(UTC).date().isoformat()
+        return int(conn.hget(Keys(stack.settings.redis_prefix).message_stats(day), "sent") or 0)
+    finally:
+        conn.close()
+
+
+def test_a_qr_that_went_idle_is_refreshed_so_the_session_can_still_be_linked(fresh_stack: Stack) -> None:
+    # WhatsApp Web stops rotating its QR after a few codes (conn.qrcode_idle); an engine that does not ask
+    # for a new one keeps showing the last code, which no phone can link any more.
+    stack = fresh_stack
+    _phones(stack)
+    stack.control("PUT", "/settings", json={"qrInterval": 0.5, "qrRotations": 2})
+    stack.start_runner("runner-fidelity")
+    client = stack.client()
+    session_id = client.sessions.create({"name": "idle-qr"})["id"]
+    client.sessions.start(session_id)
+    wait_status(client, session_id, "qr_ready")
+    time.sleep(3)  # several idle periods: each one refreshed by the engine
+    # The next code stays put while we link (the last short-lived one may still be showing: wait it out).
+    stack.control("PUT", "/settings", json={"qrInterval": 20, "qrRotations": 6})
+    time.sleep(1.5)
+    stack.control("POST", f"/phones/{ALICE}/link", json={"qr": raw_qr(stack, session_id)})
+    wait_status(client, session_id, "ready")
+
+
+def test_a_page_that_must_update_stops_the_session_for_an_operator(fresh_stack: Stack) -> None:
+    # WhatsApp Web says when its version is too old (wa-js conn.needs_update): nothing the engine does will
+    # work until wa-js and the pinned page are bumped, so the session waits for an operator.
+    stack = fresh_stack
+    _phones(stack)
+    stack.start_runner("runner-fidelity")
+    session_id = _linked_session(stack, "needs-update")
+    stack.control("POST", "/faults", json={"number": ALICE, "kind": "needs_update"})
+    session = wait_status(stack.client(), session_id, "action_required")
+    assert "wa-js" in str(session.get("lastError") or "")
+
+
+def test_lid_addressed_chats_are_reported_and_recorded_by_phone_number_with_their_lid(
+    fresh_stack: Stack,
+) -> None:
+    # After the LID migration WhatsApp Web addresses most 1:1 chats by `@lid`: received messages come
+    # `from` a LID, acks name the LID chat, and WPP.chat.find of a number returns the @lid chat. OpenWA users
+    # address people by phone number, so events and records carry the phone jid (via
+    # WPP.contact.getPnLidEntry), with the LID beside it (`chatLid`).
+    stack = fresh_stack
+    _phones(stack)
+    stack.start_runner("runner-fidelity")
+    session_id = _linked_session(stack, "lid")
+    client = stack.client()
+    sent = stack.control("POST", f"/phones/{BOB}/messages", json={"to": ALICE, "text": "from my lid"})
+
+    def received() -> list[dict[str, object]]:
+        return [data for name, data in stack.events(session_id) if name == "message.received"]
+
+    [event] = wait_for(received, 15, "the message.received event")
+    assert (event["chatId"], event["from"]) == (f"{BOB}@c.us", f"{BOB}@c.us")
+    assert str(event["chatLid"]).endswith("@lid")
+    assert event["id"] == f"false_{BOB}@c.us_{sent['stanzaId']}"
+    [record] = [dict(m) for m in client.messages.list(session_id)["messages"] if m["body"] == "from my lid"]
+    assert (record["id"], record["chatId"], record["chatLid"]) == (
+        event["id"],
+        f"{BOB}@c.us",
+        event["chatLid"],
+    )
+    assert str(record["waMessageId"]).startswith(f"false_{event['chatLid']}_")
+
+    message_id = send_text(client, session_id, f"{BOB}@c.us", "to your lid")
+    wait_for(lambda: record_of(client, session_id, message_id)["status"] != "pending", 15, "the send")
+    stack.control("POST", f"/phones/{BOB}/read", json={"chat": f"{ALICE}@c.us"})  # blue ticks, by LID
+    wait_for(lambda: record_of(client, session_id, message_id)["status"] == "read", 15, "the read ack")
+    record = record_of(client, session_id, message_id)
+    assert record["waMessageId"] == f"true_{event['chatLid']}_{message_id.rsplit('_', 1)[-1]}"
+    acks = [data for name, data in stack.events(session_id) if name == "message.ack"]
+    # (a `delivered` ack may come first, when it overtakes the send's own result)
+    assert {data["messageId"] for data in acks} == {message_id}
+    assert acks[-1]["status"] == "read"
+    assert acks[-1]["waMessageId"] == record["waMessageId"]
+
+
+def record_of(client: OpenWAClient, session_id: str, message_id: str) -> dict[str, Any]:
+    return next(dict(m) for m in client.messages.list(session_id)["messages"] if m["id"] == message_id)

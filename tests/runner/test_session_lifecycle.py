@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 import httpx
 import pytest
 from openwa import OpenWAClient
 
-from functions.queueing import SessionJob, enqueue_session_job
 from tests.runner.conftest import Stack, wait_for
 
 pytestmark = pytest.mark.e2e
 
 PHONE = "15550001111"
+BOB = "15550002222"
+SENT_OR_FURTHER = frozenset({"sent", "delivered", "read"})
 
 
 def status_of(client: OpenWAClient, session_id: str) -> dict[str, Any]:
@@ -50,17 +53,72 @@ def raw_qr(stack: Stack, session_id: str) -> str:
     return raw
 
 
-def send_text(stack: Stack, session_id: str, to: str, text: str, message_id: str | None = None) -> Any:
-    """What the messaging API will do: a send job on the session's queue; waits for its result."""
-    conn = stack.redis()
-    job = enqueue_session_job(conn, session_id, SessionJob.SEND, f"{to}@c.us", text, message_id)
-    return wait_for(lambda: job.return_value(refresh=True), 20, "the send job's result")
+def send_text(client: OpenWAClient, session_id: str, to: str, text: str, *, queue: bool = False) -> str:
+    """Send a text through the API (`POST .../messages/send-text`); the accepted message's id. With `queue`,
+    a session that is not ready takes the send and makes it once ready (without: 409 SESSION_NOT_READY)."""
+    body: Any = {"chatId": to, "text": text}  # Any: `queue` is ours, the SDK's SendTextRequest lacks it
+    if queue:
+        body["queue"] = True
+    accepted = client.messages.send_text(session_id, body)
+    message_id: str = accepted["messageId"]
+    return message_id
+
+
+def message_record(stack: Stack, session_id: str, message_id: str) -> dict[str, Any]:
+    """The stored message as the API shows it (`GET .../messages/<chat>/<id>`): status, ack, error..."""
+    chat = message_id.split("_")[1]
+    response = httpx.get(
+        f"{stack.api_url}/api/sessions/{session_id}/messages/{chat}/{message_id}",
+        headers={"X-API-Key": stack.master_key},
+        timeout=10.0,
+    )
+    response.raise_for_status()
+    record: dict[str, Any] = response.json()
+    return record
+
+
+def wait_message_status(
+    stack: Stack, session_id: str, message_id: str, statuses: Collection[str], timeout: float = 20.0
+) -> dict[str, Any]:
+    """The message's record once its status is one of `statuses`."""
+
+    def probe() -> dict[str, Any] | None:
+        record = message_record(stack, session_id, message_id)
+        return record if record["status"] in statuses else None
+
+    found: dict[str, Any] = wait_for(probe, timeout, f"message {message_id} to be {'/'.join(statuses)}")
+    return found
+
+
+def inbox(stack: Stack, number: str) -> list[dict[str, Any]]:
+    """What phone `number` received, oldest first (ids as the phone sees them: `false_<sender>_<ID>`)."""
+    received: list[dict[str, Any]] = stack.control("GET", f"/phones/{number}/messages")
+    return received
+
+
+def announced(stack: Stack, session_id: str, event: str) -> Counter[str]:
+    """How many `event` events (`message.sent`, `message.failed`...) the session published per message id."""
+    return Counter(data["id"] for name, data in stack.events(session_id) if name == event)
+
+
+def wait_announced(
+    stack: Stack, session_id: str, event: str, message_ids: Collection[str], timeout: float = 10.0
+) -> Counter[str]:
+    """`announced` once every message in `message_ids` has its `event` (published just after its record
+    changed, so possibly a moment after the record is seen changed)."""
+
+    def probe() -> Counter[str] | None:
+        counts = announced(stack, session_id, event)
+        return counts if all(counts[message_id] for message_id in message_ids) else None
+
+    found: Counter[str] = wait_for(probe, timeout, f"{event} for {len(message_ids)} message(s)")
+    return found
 
 
 def test_qr_link_then_text_then_stop_start_without_qr_then_logout_needs_qr(fresh_stack: Stack) -> None:
     stack, client = fresh_stack, fresh_stack.client()
     stack.control("POST", "/phones", json={"number": PHONE, "name": "Alice"})
-    stack.control("POST", "/phones", json={"number": "15550002222", "name": "Bob"})
+    stack.control("POST", "/phones", json={"number": BOB, "name": "Bob"})
     stack.start_runner("runner-a")
     session_id = client.sessions.create({"name": "alice"})["id"]
 
@@ -73,21 +131,24 @@ def test_qr_link_then_text_then_stop_start_without_qr_then_logout_needs_qr(fresh
     ready = wait_status(client, session_id, "ready")
     assert (ready["phone"], ready["pushName"], ready["engineLoaded"]) == (PHONE, "Alice", True)
 
-    sent = send_text(stack, session_id, "15550002222", "hello Bob")
-    inbox = stack.control("GET", "/phones/15550002222/messages")
+    message_id = send_text(client, session_id, BOB, "hello Bob")
+    assert message_id.startswith(f"true_{BOB}@c.us_3EB0")
+    delivered = wait_for(lambda: inbox(stack, BOB), 20, "the text in Bob's inbox")
     # The phone sees the message from its side: `false_<sender>_<ID>` for our `true_<chat>_<ID>`.
-    assert [(m["id"].rsplit("_", 1)[1], m["body"]) for m in inbox] == [
-        (sent["id"].rsplit("_", 1)[1], "hello Bob")
+    assert [(m["id"].rsplit("_", 1)[1], m["body"]) for m in delivered] == [
+        (message_id.rsplit("_", 1)[1], "hello Bob")
     ]
+    wait_message_status(stack, session_id, message_id, SENT_OR_FURTHER)
+    assert wait_announced(stack, session_id, "message.sent", [message_id]) == {message_id: 1}
 
     # Inbound traffic arrives while the session's queue worker sits idle (DESIGN §1.4).
-    stack.control("POST", "/phones/15550002222/messages", json={"to": f"{PHONE}@c.us", "text": "hi Alice"})
+    stack.control("POST", f"/phones/{BOB}/messages", json={"to": f"{PHONE}@c.us", "text": "hi Alice"})
     received = wait_for(
         lambda: [data for name, data in stack.events(session_id) if name == "message.received"],
         10,
         "message.received",
     )
-    assert (received[0]["from"], received[0]["body"]) == ("15550002222@c.us", "hi Alice")
+    assert (received[0]["from"], received[0]["body"]) == (f"{BOB}@c.us", "hi Alice")
 
     client.sessions.stop(session_id)
     wait_for(lambda: not status_of(client, session_id)["engineLoaded"], 40, "the engine to unload")

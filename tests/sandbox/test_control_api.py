@@ -45,6 +45,9 @@ def client(app_and_network: tuple[FlaskClient, Network]) -> FlaskClient:
         ),
         ("/_sandbox/phones/15550000001/read", {"chat": 5}, "chat must be"),
         ("/_sandbox/faults", {"number": "15550000001", "kind": "meteor"}, "kind must be one of"),
+        ("/_sandbox/phones/15550000001/status", {}, "exactly one of"),
+        ("/_sandbox/phones/15550000001/calls", {"isVideo": True}, "missing field(s): to"),
+        ("/_sandbox/phones/15550000001/calls", {"to": "120363000000000001@g.us"}, "no group calls"),
         ("/_sandbox/faults", {"number": "15550000001", "kind": "ack_delay", "ms": -1}, "ms must be"),
     ],
 )
@@ -100,3 +103,28 @@ def test_dts_reader_sees_overloads_and_optional_parameters() -> None:
     assert declared.functions["chat"]["sendTextMessage"] == {3}
     assert declared.functions["chat"]["starMessage"] == {2}
     assert declared.functions["conn"]["genLinkDeviceCodeForPhoneNumber"] == {2}
+
+
+def test_a_status_post_reaches_every_other_phone_and_a_call_to_nobody_is_404(client: FlaskClient) -> None:
+    client.post("/_sandbox/phones", json={"number": "15550000002", "name": "Bob"})
+    posted = client.post("/_sandbox/phones/15550000001/status", json={"text": "out for lunch"})
+    assert posted.status_code == 201
+    [seen] = client.get("/_sandbox/phones/15550000002/messages").json  # type: ignore[misc]
+    assert (seen["stanzaId"], seen["chat"], seen["body"]) == (
+        posted.json["statusId"],  # type: ignore[index]
+        "status@broadcast",
+        "out for lunch",
+    )
+    assert client.post("/_sandbox/phones/15550000001/calls", json={"to": "15559999999"}).status_code == 404
+    rung = client.post("/_sandbox/phones/15550000002/calls", json={"to": "15550000001", "isVideo": True})
+    assert (rung.status_code, rung.json["isVideo"]) == (201, True)  # type: ignore[index]
+
+
+def test_join_requests_need_a_group_and_a_stranger(client: FlaskClient) -> None:
+    client.post("/_sandbox/phones", json={"number": "15550000002", "name": "Bob"})
+    group = client.post("/_sandbox/groups", json={"owner": "15550000001", "subject": "Club"}).json
+    path = f"/_sandbox/groups/{group['id']}/join-requests"  # type: ignore[index]
+    assert client.post(path, json={"number": "15550000002"}).status_code == 201
+    assert client.post(path, json={"number": "15550000001"}).status_code == 409
+    missing = "/_sandbox/groups/120363000000000001@g.us/join-requests"
+    assert client.post(missing, json={"number": "15550000002"}).status_code == 404

@@ -10,6 +10,7 @@ from typing import Any
 from playwright.sync_api import Page, Playwright
 
 from runner.engines.webjs import profile
+from runner.sandbox.ids import lid_of
 from tests.sandbox.conftest import SandboxClient, current_qr, link_by_qr, wait_event, wait_linked
 from tests.sandbox.profiles import open_profile
 
@@ -108,7 +109,9 @@ def test_a_restored_profile_comes_back_linked_without_a_qr(
         assert restored.evaluate("() => WPP.conn.getAuthCode()") is None
         assert restored.evaluate("() => WPP.conn.getMyUserId()._serialized") == "15550000001@c.us"
         history = restored.evaluate("() => WPP.chat.getMessages('15550000002@c.us', {count: -1})")
-        assert [m["id"]["_serialized"] for m in history] == [f"false_15550000002@c.us_{sent['stanzaId']}"]
+        assert [m["id"]["_serialized"] for m in history] == [
+            f"false_{lid_of('15550000002')}_{sent['stanzaId']}"
+        ]
     finally:
         context.close()
 
@@ -133,3 +136,48 @@ def test_a_context_restored_from_storage_state_comes_back_unlinked_and_shows_a_q
     restored = open_page(storage_state=snapshot)
     assert QR_FORMAT.match(current_qr(restored))
     assert restored.evaluate("() => WPP.conn.isRegistered()") is False
+
+
+def test_the_qr_goes_idle_after_its_rotations_and_refresh_qr_brings_one_that_links(
+    sandbox: SandboxClient, open_page: Callable[..., Page]
+) -> None:
+    # WhatsApp Web stops rotating after a few codes ("Click to reload QR code"): the socket is UNPAIRED_IDLE,
+    # wa-js says conn.qrcode_idle, and the last code no longer links until WPP.conn.refreshQR().
+    sandbox.phone("15550000001", "Alice")
+    sandbox.http.put("/_sandbox/settings", json={"qrRotations": 2}).raise_for_status()
+    page = open_page()
+    last = wait_event(page, "conn.auth_code_change", "args[0] && args[0].fullCode", 5000)[0]["fullCode"]
+    wait_event(page, "conn.qrcode_idle", timeout=5000)
+    assert page.evaluate("() => WPP.conn.isIdle()") is True
+    assert page.evaluate("() => WPP.conn.getAuthCode()") is None
+    stale = sandbox.http.post("/_sandbox/phones/15550000001/link", json={"qr": last})
+    assert stale.status_code == 400
+    fresh = page.evaluate("() => WPP.conn.refreshQR().then((code) => code.fullCode)")
+    assert QR_FORMAT.match(fresh)
+    assert page.evaluate("() => WPP.conn.isIdle()") is False
+    sandbox.post("/_sandbox/phones/15550000001/link", {"qr": fresh})
+    wait_linked(page)
+
+
+def test_a_pairing_code_expires_and_the_link_code_lifecycle_replaces_it_in_time(
+    sandbox: SandboxClient, open_page: Callable[..., Page]
+) -> None:
+    # WhatsApp's pairing codes expire (about 3.25 min); wa-js's startLinkDeviceCodeForPhoneNumber replaces a
+    # code before it does (conn.link_code_change), genLinkDeviceCodeForPhoneNumber does not.
+    sandbox.phone("15550000002", "Bob")
+    sandbox.http.put("/_sandbox/settings", json={"pairingCodeSeconds": 1.5}).raise_for_status()
+    page = open_page()
+    current_qr(page)
+    once = page.evaluate("() => WPP.conn.genLinkDeviceCodeForPhoneNumber('15550000002', false)")
+    page.wait_for_timeout(1700)
+    expired = sandbox.http.post("/_sandbox/phones/15550000002/link", json={"pairingCode": once})
+    assert expired.status_code == 400
+    assert expired.json()["error"] == "code_expired"
+    first = page.evaluate("() => WPP.conn.startLinkDeviceCodeForPhoneNumber('15550000002', false)")
+    replaced = wait_event(page, "conn.link_code_change", f"args[0] !== {first!r}", 5000)[0]
+    page.wait_for_timeout(500)  # past the first code's lifetime: only the replacement links
+    assert (
+        sandbox.http.post("/_sandbox/phones/15550000002/link", json={"pairingCode": first}).status_code == 400
+    )
+    sandbox.post("/_sandbox/phones/15550000002/link", {"pairingCode": replaced})
+    wait_linked(page)

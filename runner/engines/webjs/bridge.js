@@ -14,17 +14,39 @@
     'conn.online', 'conn.require_auth', 'conn.stream_mode_changed', 'conn.qrcode_idle', 'conn.needs_update',
     'conn.link_code_change', 'conn.link_code_expired', 'conn.link_code_error',
     'chat.new_message', 'chat.msg_ack_change', 'chat.msg_revoke', 'chat.new_reaction', 'chat.msg_edited',
+    'call.incoming_call', 'chat.presence_change',
   ];
+  // Not forwarded: group.participant_changed (gp2 messages say the same, and more), chat.poll_response
+  // (OpenWA has no event for poll votes; see docs/engine-fidelity.md).
 
   function plain(value) {
     if (value === undefined || value === null) return null;
     if (value instanceof Error) return { error: value.message };
     const source = typeof value.serialize === 'function' ? value.serialize() : value;
+    let copy;
     try {
-      return JSON.parse(JSON.stringify(source));
+      copy = JSON.parse(JSON.stringify(source));
     } catch (error) {
       return String(source); // a circular native model: its string form is still an id
     }
+    const quoted = quotedKey(value);
+    if (quoted && copy && typeof copy === 'object') copy.quotedMsgId = quoted;
+    return copy;
+  }
+
+  // A reply's quoted key is not in MsgModel.serialize(): wa-js defines `quotedMsgId` as a prototype getter
+  // (registerNewMessageEvent.ts; it throws when nothing is quoted). Without it, the key is rebuilt from the
+  // serialized quotedStanzaID / quotedParticipant / quotedRemoteJid as wa-js getQuotedMsgKey.ts does.
+  function quotedKey(msg) {
+    if (!msg || typeof msg.serialize !== 'function' || !msg.quotedStanzaID) return null;
+    const key = attempt(() => msg.quotedMsgId, null);
+    if (key) return String(key._serialized || key);
+    const remote = String(msg.quotedRemoteJid || (msg.id && msg.id.remote) || '');
+    const participant = msg.quotedParticipant ? String(msg.quotedParticipant) : '';
+    const me = attempt(() => String(window.WPP.conn.getMyUserId()), '');
+    const keyed = remote.endsWith('@g.us') || remote === 'status@broadcast';
+    const base = (participant !== '' && participant === me) + '_' + remote + '_' + msg.quotedStanzaID;
+    return keyed && participant ? base + '_' + participant : base;
   }
 
   function forward(name, payload) {

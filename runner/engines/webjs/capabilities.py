@@ -17,7 +17,8 @@ from functions.core.chats import Capability, ChatNotFound, ContactNotFound, Engi
 from functions.core.errors import DomainError
 from functions.services.messages import MessageNotFound
 from runner.engines.base import EngineError, NotSupportedByEngine
-from runner.engines.webjs.events import message_data
+from runner.engines.webjs.events import message_data, message_data_by_phone
+from runner.engines.webjs.lids import LidBook, by_phone
 
 Evaluate = Callable[[str, Any], Awaitable[Any]]
 
@@ -86,8 +87,9 @@ def translate(code: str, message: str) -> Exception:
 class WebJsCapabilities:
     """The capabilities by name (`Capability`), over the engine's `page.evaluate`."""
 
-    def __init__(self, evaluate: Evaluate) -> None:
+    def __init__(self, evaluate: Evaluate, lids: LidBook | None = None) -> None:
         self._evaluate = evaluate
+        self._lids = lids or LidBook(evaluate)
         self._table: dict[str, Callable[..., Awaitable[Any]]] = {
             Capability.MESSAGE_REACT: self.react,
             Capability.MESSAGE_EDIT: self.edit,
@@ -157,15 +159,20 @@ class WebJsCapabilities:
 
     async def history(self, chat_id: str, count: int) -> list[dict[str, Any]]:
         """The chat's last `count` messages, oldest first, as OpenWA's IncomingMessage."""
-        raws = await self._guarded(_HISTORY, [chat_id, count])
-        return [message_data(raw) for raw in raws or []]
+        raws = await self._guarded(_HISTORY, [chat_id, count]) or []
+        phones = await self._lids.phones_in(raws)
+        return [message_data_by_phone(raw, phones) for raw in raws]
 
     async def chats(self, offset: int, limit: int) -> dict[str, Any]:
         """`{total, rows}`: rows as the page reads them (`last` is a raw message or None)."""
-        page: dict[str, Any] = await self._guarded(_LIST_CHATS, [offset, limit])
+        page: dict[str, Any] = await self._by_phone(await self._guarded(_LIST_CHATS, [offset, limit]))
         for row in page["rows"]:
             row["last"] = message_data(row["last"]) if row.get("last") else None
         return page
+
+    async def _by_phone(self, value: Any) -> Any:
+        """`value` with the LIDs WhatsApp addresses chats by as phone jids (`lids.py`)."""
+        return by_phone(value, await self._lids.phones_in(value))
 
     async def mute(self, chat_id: str, until: int | None) -> bool:
         if until is None:

@@ -42,28 +42,12 @@ from runner.engines.webjs.browser import BrowserOptions, ScratchHome, launch
 from runner.engines.webjs.capabilities import WebJsCapabilities
 from runner.engines.webjs.connection import Connection, Decision
 from runner.engines.webjs.events import message_events
+from runner.engines.webjs.lids import LidBook
+from runner.engines.webjs.versions import PinnedPage
 
 log = logging.getLogger(__name__)
 
 WA_JS_PATH = Path(__file__).resolve().parents[2] / "node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js"
-
-_SEND_TEXT = """async ([chat, text, id, firstAttempt]) => {
-  if (id && !firstAttempt) {
-    const full = id.includes('_') ? id : 'true_' + chat + '_' + id;
-    try {
-      const found = await WPP.chat.getMessageById(full);
-      if (found) return { id: String(found.id._serialized || found.id), ack: found.ack || 0, existed: true };
-    } catch (error) { /* not sent yet */ }
-  }
-  const options = { createChat: true };
-  if (id) options.messageId = id.includes('_') ? id.split('_').pop() : id;
-  const sent = await WPP.chat.sendTextMessage(chat, text, options);
-  const result = sent.sendMsgResult || {};
-  return { id: String(sent.id), ack: sent.ack || 0, existed: false, errorCode: result.errorCode || null };
-}"""
-# One send of any kind with our pre-assigned id (wa-js SendMessageOptions.messageId). A message that already
-# exists under that id is not sent again (a re-delivered job); forwards cannot carry an id (wa-js
-# forwardMessage has no messageId option), so their result has no id.
 
 
 def _page_function(name: str) -> str:
@@ -74,8 +58,8 @@ def _page_function(name: str) -> str:
 
 _SEND_MESSAGE = _page_function("send_message")
 _DOWNLOAD_MEDIA = _page_function("download_media")
-# WhatsApp's send error codes that mean the account is restricted (OpenWA's `restriction.kind`).
-RESTRICTION_KINDS = {463: "reachout_timelock", 475: "tos_block"}
+# wa-js SendMsgResult (dist/whatsapp/enums/SendMsgResult.d.ts): anything but OK is a failed send.
+SEND_OK = "OK"
 
 _WHO_AM_I = (
     "() => ({ wid: String(WPP.conn.getMyUserId() || ''), name: WPP.profile.getMyProfileName() || null })"
@@ -84,12 +68,14 @@ _WHO_AM_I = (
 
 @dataclass(frozen=True)
 class WebJsOptions:
-    """Where the page is, what makes its `window.WPP` (wa-js, or the sandbox's double), how to launch."""
+    """Where the page is, what makes its `window.WPP` (wa-js, or the sandbox's double), how to launch, and
+    the recorded page to serve for `url` (`versions.py`; None: the page the server sends)."""
 
     url: str
     wpp_scripts: Sequence[Path]
     browser: BrowserOptions
     load_timeout_seconds: float = 60.0
+    pinned: PinnedPage | None = None
 
 
 # How long a logout waits for WhatsApp Web to confirm (conn.logout, or the post-logout page) before the
@@ -115,7 +101,10 @@ class WebJsEngine(Engine):
         self._qr: str | None = None
         self._connection = Connection()
         self._logged_out = asyncio.Event()
-        self._capabilities = WebJsCapabilities(self._call)
+        self._stopping = False  # stop() closes the browser on purpose: its close is no loss
+        self._pairing_code: str | None = None  # the current one while a pairing-code link is pending
+        self._lids = LidBook(self._call)
+        self._capabilities = WebJsCapabilities(self._call, self._lids)
 
     async def start(self, auth_state: Mapping[str, bytes] | None) -> None:
         self._pump = asyncio.create_task(self._handle_events())
@@ -125,8 +114,16 @@ class WebJsEngine(Engine):
         self._context = await launch(self._playwright, self._options.browser, self._home)
         await self._context.expose_binding("__owaEvent", self._on_binding)
         await page_setup.prepare(self._context, self._options.wpp_scripts)
+        if self._options.pinned is not None:
+            html = await asyncio.to_thread(self._options.pinned.path.read_text, "utf-8")
+            await page_setup.pin_page(self._context, self._options.url, html)
         self._page = self._context.pages[0] if self._context.pages else await self._context.new_page()
         self._page.on("framenavigated", self._on_navigated)
+        # A renderer crash, a closed page or a browser that exits leave nothing to drive: the session is
+        # started again (from its stored credentials) rather than left "ready" on a dead page.
+        self._page.on("crash", lambda _: self._lost("the WhatsApp Web page crashed"))
+        self._page.on("close", lambda _: self._lost("the WhatsApp Web page was closed"))
+        self._context.on("close", lambda _: self._lost("the browser exited"))
         await self._open()
 
     async def _open(self) -> None:
@@ -140,6 +137,7 @@ class WebJsEngine(Engine):
             raise EngineUnreachable(f"WhatsApp Web at {url} could not be loaded: {reason}") from exc
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._pump is not None:
             self._pump.cancel()
         if self._context is not None:
@@ -148,6 +146,8 @@ class WebJsEngine(Engine):
         if self._playwright is not None:
             with contextlib.suppress(PlaywrightError):
                 await self._playwright.stop()
+
+    async def discard(self) -> None:
         self._home.cleanup()
 
     async def reconnect(self) -> None:
@@ -174,19 +174,20 @@ class WebJsEngine(Engine):
         return self._qr if self._status is SessionStatus.QR_READY else None
 
     async def request_pairing_code(self, phone_number: str) -> str:
+        """A pairing code through wa-js's lifecycle (`startLinkDeviceCodeForPhoneNumber`): a code expires
+        after about 3.25 min, and wa-js replaces it before then (`conn.link_code_change`, kept as the current
+        code) up to five times, then says `conn.link_code_expired` (a new request starts again)."""
         code = await self._call(
-            "async (phone) => await WPP.conn.genLinkDeviceCodeForPhoneNumber(phone, true)", phone_number
+            "async (phone) => await WPP.conn.startLinkDeviceCodeForPhoneNumber(phone, true)", phone_number
         )
-        return str(code)
+        self._pairing_code = str(code)
+        return self._pairing_code
 
     async def send_text(
         self, chat_id: str, text: str, message_id: str | None = None, *, first_attempt: bool = False
     ) -> SentMessage:
-        result = await self._call(_SEND_TEXT, [chat_id, text, message_id, first_attempt])
-        code = result.get("errorCode")
-        if code is not None:
-            await self._refused(int(code))
-        return SentMessage(id=str(result["id"]), ack=int(result["ack"]), existed=bool(result.get("existed")))
+        content = {"kind": "text", "text": text}
+        return await self.send_message(chat_id, content, message_id, first_attempt=first_attempt)
 
     async def send_message(
         self,
@@ -196,12 +197,16 @@ class WebJsEngine(Engine):
         *,
         first_attempt: bool = False,
     ) -> SentMessage:
+        """Send with our pre-assigned id (`calls/send_message.js` makes it the full key wa-js wants). The
+        returned id is WhatsApp's own serialized key (its remote may be the chat's `@lid`, a group's carries
+        our participant). A send whose `sendMsgResult.messageSendResult` is not OK, or whose ack is below 0,
+        failed: EngineError (a ban comes separately, as stream mode TOS_BLOCK: `connection.py`)."""
         result = await self._call(_SEND_MESSAGE, [chat_id, dict(content), message_id, first_attempt])
-        code = result.get("errorCode")
-        if code is not None:
-            await self._refused(int(code))
-        message_id = str(result["id"]) if result["id"] else ""
-        return SentMessage(id=message_id, ack=int(result["ack"]), existed=bool(result.get("existed")))
+        outcome, ack = result.get("sendResult"), int(result["ack"])
+        if (outcome is not None and outcome != SEND_OK) or ack < 0:
+            raise EngineError(f"WhatsApp did not send the message ({outcome or 'ack ' + str(ack)})")
+        sent_id = str(result["id"]) if result["id"] else ""
+        return SentMessage(id=sent_id, ack=ack, existed=bool(result.get("existed")))
 
     async def download_media(self, message_id: str) -> MediaBlob:
         result = await self._call(_DOWNLOAD_MEDIA, message_id)
@@ -211,17 +216,11 @@ class WebJsEngine(Engine):
         """Message actions, chats, contacts and live history (`capabilities.py`, names in `Capability`)."""
         return await self._capabilities.run(name, *args)
 
-    async def _refused(self, code: int) -> None:
-        """WhatsApp refused a send: report a restriction when the code means one, then fail the send."""
-        if code in RESTRICTION_KINDS:
-            restriction = {"active": True, "kind": RESTRICTION_KINDS[code], "code": code, "expiresAt": None}
-            await self._listener.on_event("session.restriction", restriction)
-        raise EngineError(f"WhatsApp refused the message (error {code})")
-
     async def snapshot(self) -> dict[str, bytes]:
-        """The profile files that hold the login (`profile.archive`), read while the browser runs."""
+        """The profile files that hold the login (`profile.archive`): read while the browser runs, or at rest
+        after `stop` (then everything Chromium buffers, localStorage included, is on disk)."""
         if self._context is None:
-            raise EngineError("the browser is not running")
+            raise EngineError("the browser was never started")
         return await asyncio.to_thread(profile.archive, self._home.profile)
 
     async def _call(self, script: str, arg: Any = None) -> Any:
@@ -240,6 +239,10 @@ class WebJsEngine(Engine):
         # Only queue here: the binding must return at once, and one consumer keeps the page's order.
         self._inbox.put_nowait((name, payload))
 
+    def _lost(self, reason: str) -> None:
+        if not self._stopping:
+            self._inbox.put_nowait(("owa.lost", reason))
+
     def _on_navigated(self, frame: Frame) -> None:
         if self._page is not None and frame == self._page.main_frame:
             self._inbox.put_nowait(("owa.navigated", frame.url))
@@ -257,6 +260,8 @@ class WebJsEngine(Engine):
         if name == "owa.state":
             await self._decided(connection.state(payload or {}))
             await self._keep_alive()
+        elif name == "owa.lost":
+            await self._engine_lost(str(payload))
         elif name == "owa.navigated":
             await self._decided(connection.navigated(str(payload)))
         elif name == "conn.stream_mode_changed":
@@ -271,8 +276,19 @@ class WebJsEngine(Engine):
             await self._decided(connection.logout())
         elif name == "conn.online":
             await self._online(bool(payload))
+        elif name == "conn.needs_update":
+            reason = "WhatsApp Web requires a newer version: update @wppconnect/wa-js and wa-version"
+            await self._report(StatusChange(SessionStatus.ACTION_REQUIRED, reason=reason))
+        elif name == "conn.qrcode_idle":
+            await self._refresh_idle_qr()
+        elif name == "conn.link_code_change":
+            self._pairing_code = str(payload) if payload else None
+        elif name == "conn.link_code_expired":
+            self._pairing_code = None
+            log.info("the pairing code expired; a new one must be requested")
         elif not name.startswith("conn."):
-            for event, data in message_events(name, payload):
+            phones = await self._lids.phones_in(payload)  # most 1:1 chats are @lid (lids.py)
+            for event, data in message_events(name, payload, phones):
                 await self._listener.on_event(event, data)
 
     async def _decided(self, decision: Decision) -> None:
@@ -287,6 +303,23 @@ class WebJsEngine(Engine):
             await self._report(StatusChange(decision.status, qr=decision.qr, reason=decision.reason))
             if decision.logged_out:
                 await self._listener.on_credentials_changed()
+
+    async def _engine_lost(self, reason: str) -> None:
+        if self._stopping:
+            return
+        self._stopping = True  # one report: the page's close and the browser's exit come together
+        await self._report(StatusChange(SessionStatus.DISCONNECTED, reason=reason))
+        await self._listener.on_engine_lost(reason)
+
+    async def _refresh_idle_qr(self) -> None:
+        """WhatsApp Web stopped rotating its QR ("Click to reload QR code"): ask for a new one, as a person
+        would click (whatsapp-web.js does the same on UNPAIRED_IDLE); it arrives as conn.auth_code_change."""
+        if self._connection.registered:
+            return
+        try:
+            await self._call("async () => { await WPP.conn.refreshQR(); }")
+        except EngineError as exc:
+            log.warning("the idle QR could not be refreshed: %s", exc)
 
     async def _keep_alive(self) -> None:
         # WhatsApp Web drops to "phone not connected" in a background tab; wppconnect keeps it alive.

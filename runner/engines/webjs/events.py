@@ -6,8 +6,12 @@ mapping is testable without a browser. Unknown events map to nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from typing import Any
+
+from runner.engines.webjs import notifications
+from runner.engines.webjs.lids import by_phone
 
 # wa-js ack levels -> OpenWA message statuses.
 ACK_STATUS = {-1: "failed", 0: "pending", 1: "sent", 2: "delivered", 3: "read", 4: "played"}
@@ -26,6 +30,10 @@ MESSAGE_TYPES = {
     "sticker": "sticker",
     "revoked": "revoked",
 }
+# System messages WhatsApp Web keeps in its message store: no one wrote them, so they are no
+# message.received (OpenWA's wwebjs engine ignores them too). `gp2` ones become group events, and a call
+# is call.received from call.incoming_call, not its `call_log`.
+SYSTEM_TYPES = {"e2e_notification", "notification_template", "call_log", "notification", "protocol"}
 
 
 def _jid(value: Any) -> str:
@@ -46,7 +54,8 @@ def message_data(msg: dict[str, Any]) -> dict[str, Any]:
         "from": _jid(msg.get("from")),
         "to": _jid(msg.get("to")),
         "author": _jid(msg.get("author")) or None,
-        "body": msg.get("body") or "",
+        # A media message's body is its base64 thumbnail on WhatsApp Web: its text is the caption.
+        "body": (msg.get("caption") if notifications.has_media(msg) else msg.get("body")) or "",
         "type": MESSAGE_TYPES.get(kind, kind),
         "timestamp": int(msg.get("t") or 0),
         "isGroup": chat.endswith("@g.us"),
@@ -94,23 +103,63 @@ def _extras(msg: dict[str, Any], kind: str) -> dict[str, Any]:
     return extras
 
 
-def message_events(name: str, payload: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The OpenWA events one wa-js event stands for (possibly none)."""
+def message_events(
+    name: str, payload: Any, phones: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The OpenWA events one wa-js event stands for (possibly none). `phones` maps the LIDs in `payload`
+    to phone jids (`lids.LidBook`): events name people and chats by phone number, as OpenWA users address
+    them, and keep what WhatsApp said beside it (`chatLid`, `waMessageId`)."""
     if not isinstance(payload, dict):
         return
+    wa_payload, payload = payload, by_phone(payload, phones or {})
     if name == "chat.new_message":
         if payload.get("type") == "ciphertext":
             return  # not decrypted yet: the same message comes again, decrypted (registerNewMessageEvent.ts)
-        data = message_data(payload)
+        if payload.get("type") in {*SYSTEM_TYPES, "gp2"} or notifications.is_status(payload):
+            yield from _not_a_message(payload)
+            return
+        data = message_data_by_phone(wa_payload, phones or {})
         yield ("message.sent" if data["fromMe"] else "message.received"), data
     elif name == "chat.msg_ack_change":
-        yield from _acks(payload)
+        for (event, data), (_, wa_data) in zip(_acks(payload), _acks(wa_payload), strict=True):
+            yield event, {**data, **_as_whatsapp_said(data, wa_data)}
     elif name == "chat.msg_revoke":
         yield "message.revoked", _revoke(payload)
     elif name == "chat.new_reaction":
         yield "message.reaction", _reaction(payload)
     elif name == "chat.msg_edited":
         yield "message.edited", _edit(payload)
+    elif name == "call.incoming_call":
+        yield "call.received", notifications.call_data(payload)
+    elif name == "chat.presence_change":
+        yield "presence.update", notifications.presence_data(payload)
+
+
+def _not_a_message(msg: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A group notification, a status post, or a system message (nothing)."""
+    kind = str(msg.get("type") or "chat")
+    if kind == "gp2":
+        yield notifications.group_event(msg)
+    elif kind not in SYSTEM_TYPES:
+        yield "status.received", notifications.status_data(msg, MESSAGE_TYPES.get(kind, kind))
+
+
+def message_data_by_phone(msg: dict[str, Any], phones: Mapping[str, str]) -> dict[str, Any]:
+    """`message_data` naming chats and people by phone number (`phones`: LID -> phone jid), with the LID
+    chat and key WhatsApp used as `chatLid` and `waMessageId` where they differ."""
+    data = message_data(by_phone(msg, phones))
+    data.update(_as_whatsapp_said(data, message_data(msg)))
+    return data
+
+
+def _as_whatsapp_said(data: dict[str, Any], wa_data: dict[str, Any]) -> dict[str, Any]:
+    """The LID-addressed chat and key WhatsApp used, where they differ from the phone-addressed ones."""
+    said: dict[str, Any] = {}
+    if wa_data.get("chatId") != data.get("chatId") and str(wa_data.get("chatId")).endswith("@lid"):
+        said["chatLid"] = wa_data["chatId"]
+    if wa_data.get("id") != data.get("id"):
+        said["waMessageId"] = wa_data["id"]
+    return said
 
 
 def _acks(payload: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -132,7 +181,7 @@ def _revoke(payload: dict[str, Any]) -> dict[str, Any]:
         "to": _jid(payload.get("to")),
         "type": "revoked",
         "body": "",
-        "timestamp": int(payload.get("t") or 0),
+        "timestamp": int(payload.get("t") or time.time()),  # chat.msg_revoke has no `t`: when it arrived
     }
 
 

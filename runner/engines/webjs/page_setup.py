@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import BrowserContext
+from playwright.async_api import BrowserContext, Route
 
 BRIDGE_PATH = Path(__file__).parent / "bridge.js"
 # wa-js reads `window.WPPConfig` once, when it loads (src/config/index.ts), so it must be set before it.
@@ -30,6 +30,23 @@ WPP_CONFIG: dict[str, Any] = {
 def config_script(config: dict[str, Any]) -> str:
     """The init script that sets `window.WPPConfig` (merged over any already there)."""
     return f"window.WPPConfig = Object.assign({{}}, window.WPPConfig, {json.dumps(config)});"
+
+
+async def pin_page(context: BrowserContext, url: str, html: str) -> None:
+    """Answer the document request for `url` with `html` (a recorded WhatsApp Web page, `versions.py`), and
+    abort the page's update checks, which would reload it into the newest version (wppconnect does both)."""
+
+    async def document(route: Route) -> None:
+        if route.request.resource_type == "document":
+            await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+        else:
+            await route.continue_()
+
+    async def no_update_check(route: Route) -> None:
+        await route.abort()
+
+    await context.route(url, document)
+    await context.route("**/check-update?*", no_update_check)
 
 
 async def prepare(context: BrowserContext, wpp_scripts: Sequence[Path]) -> None:

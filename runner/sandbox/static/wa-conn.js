@@ -67,11 +67,25 @@
       state.authCode = { type: 'multidevice', ref, staticKeyPair, identityKeyPair, secretKey, fullCode: event.qr };
       document.dispatchEvent(new CustomEvent('sandbox:qr', { detail: event }));
       emit('conn.auth_code_change', state.authCode);
+    } else if (event.type === 'idle') {
+      // WhatsApp Web stops rotating after a while ("Click to reload QR code"): the socket is UNPAIRED_IDLE,
+      // the last QR no longer links, and nothing changes until someone asks for a new one (refreshQr).
+      state.idle = true;
+      state.authCode = null;
+      emit('conn.auth_code_change', null);
+      emit('conn.qrcode_idle');
     } else if (event.type === 'linked') {
       closeStream();
       linked({ token: event.token, deviceId: event.deviceId, me: { wid: event.wid, pushName: event.pushName } });
     }
   }
+
+  async function refreshQr() {
+    if (!state.idle) return;
+    state.idle = false;
+    await post('/_wa/qr-refresh', { page: state.pageId });
+  }
+  sb.refreshQr = refreshQr;
 
   async function linked(creds) {
     await credentials.save(creds);
@@ -175,6 +189,7 @@
 
   // ---- network events -> wa-js events ----
   const DECRYPT_MS = 30; // how long the page "decrypts" a received message
+  const SYSTEM_TYPES = ['e2e_notification', 'gp2', 'call_log', 'notification_template'];
   function chatOf(msg) { return msg.id.remote._serialized; }
 
   sb.handlers = {
@@ -190,8 +205,8 @@
       else rpc('chat', { chat: chatOf(msg) }).then(announce).catch(() => {});
       if (state.emitted.has(msg.id._serialized)) return;
       state.emitted.add(msg.id._serialized);
-      if (msg.id.fromMe) {
-        emit('chat.new_message', msg);
+      if (msg.id.fromMe || SYSTEM_TYPES.includes(msg.type)) {
+        emit('chat.new_message', msg); // system messages are not end-to-end encrypted: no placeholder
         return;
       }
       // WhatsApp Web announces a received message before it has decrypted it: a `ciphertext` placeholder
@@ -239,18 +254,31 @@
       emit('group.participant_changed', payload);
     },
     presence(event) {
+      // registerPresenceChange.ts: `t` is Date.now() when the page saw it; a group's carries who is doing what.
       const states = { composing: 'typing', recording: 'recording_audio', paused: 'available' };
       const id = new Wid(event.chat);
-      emit('chat.presence_change', {
+      const state_ = states[event.state] || event.state;
+      const data = {
         id, isOnline: event.state !== 'unavailable', isGroup: id.isGroup(), isUser: id.isUser(),
-        shortName: '', state: states[event.state] || event.state, t: event.t, isContact: true,
+        shortName: '', state: state_, t: Date.now(),
+      };
+      if (id.isUser()) data.isContact = true;
+      if (id.isGroup()) data.participants = [{ id: event.from, state: state_, shortName: '' }];
+      emit('chat.presence_change', data);
+    },
+    call(event) {
+      emit('call.incoming_call', {
+        id: event.id, isGroup: event.isGroup, isVideo: event.isVideo, offerTime: event.offerTime,
+        sender: new Wid(event.from), peerJid: new Wid(event.peerJid),
       });
     },
+    stream_mode(event) { setStreamMode(event.mode); }, // e.g. TOS_BLOCK: WhatsApp banned the account
     blocklist(event) {
       state.blocked = event.blocked;
       emit('blocklist.sync');
     },
     logout() { loggedOut(true); },
+    needs_update() { emit('conn.needs_update'); },
   };
 
   async function boot() {

@@ -15,10 +15,10 @@
   // conn.main_ready and conn.authenticated are not here: wa-js derives them (the WPP double does too).
   const EVENTS = [
     'conn.auth_code_change', 'conn.logout', 'conn.logout_reason', 'conn.main_init',
-    'conn.main_loaded', 'conn.online', 'conn.require_auth', 'conn.stream_info_changed',
+    'conn.main_loaded', 'conn.online', 'conn.qrcode_idle', 'conn.needs_update', 'conn.require_auth', 'conn.stream_info_changed',
     'conn.stream_mode_changed', 'chat.new_message', 'chat.new_chat', 'chat.msg_ack_change',
     'chat.msg_revoke', 'chat.new_reaction', 'chat.msg_edited', 'chat.poll_response', 'chat.presence_change',
-    'chat.unread_count_changed', 'group.participant_changed', 'blocklist.sync',
+    'chat.unread_count_changed', 'group.participant_changed', 'blocklist.sync', 'call.incoming_call',
   ];
 
   // ---- events: the page's internal bus (WhatsApp Web's stores signal changes; the injected WPP listens) ----
@@ -52,6 +52,7 @@
     toJSON() { return this._serialized; }
     equals(other) { return other != null && String(other) === this._serialized; }
     isUser() { return this.server === 'c.us'; }
+    isLid() { return this.server === 'lid'; }
     isGroup() { return this.server === 'g.us'; }
   }
 
@@ -64,10 +65,16 @@
       this._serialized = raw._serialized;
     }
     toString() { return this._serialized; }
+    // WhatsApp Web's MsgKey.fromString: `<fromMe>_<remote>_<id>[_<participant>]`.
+    static fromString(serialized) {
+      const [fromMe, remote, id, participant] = String(serialized).split('_');
+      if (!remote || !id) throw new Error('MsgKey error: ' + serialized + ' is not a message key');
+      return new MsgKey({ fromMe: fromMe === 'true', remote, id, participant, _serialized: String(serialized) });
+    }
   }
 
   // Raw message fields that hold jids and become Wid objects, as on WhatsApp Web's MsgModel.
-  const WID_FIELDS = ['from', 'to', 'author', 'quotedParticipant'];
+  const WID_FIELDS = ['from', 'to', 'author', 'quotedParticipant', 'quotedRemoteJid'];
 
   class MsgModel {
     constructor(raw) { this.update(raw); }
@@ -202,6 +209,27 @@
     if (!response.ok) throw Object.assign(new WPPError(data.error || 'error', data.message), { status: response.status });
     return data;
   }
+
+  // wa-js puts `quotedMsgId` on MsgModel's prototype (registerNewMessageEvent.ts): a getter over
+  // quotedStanzaID, quotedParticipant and quotedRemoteJid (getQuotedMsgKey.ts), so serialize() never has it,
+  // and reading it on a message that quotes nothing throws. Our own id counts by LID too (addAttributesMsg
+  // fixes the key from the quoted message itself when it is in the store).
+  Object.defineProperty(MsgModel.prototype, 'quotedMsgId', {
+    configurable: true,
+    get() {
+      if (!this.quotedStanzaID) {
+        throw new WPPError('message_not_have_a_reply', 'Message ' + this.id + ' does not have a reply');
+      }
+      const remote = String(this.quotedRemoteJid || this.id.remote);
+      const participant = this.quotedParticipant ? String(this.quotedParticipant) : undefined;
+      const me = (window.__waSandbox.state || {}).me;
+      const fromMe = !!me && !!participant && (participant === me.wid || participant === me.lid);
+      const keyed = remote.endsWith('@g.us') || remote === 'status@broadcast';
+      const part = keyed ? participant : undefined;
+      const serialized = fromMe + '_' + remote + '_' + this.quotedStanzaID + (part ? '_' + part : '');
+      return new MsgKey({ fromMe, remote, id: this.quotedStanzaID, participant: part, _serialized: serialized });
+    },
+  });
 
   window.__waSandbox = {
     EVENTS, emit, onAny, Wid, MsgKey, MsgModel, ChatModel, WPPError, credentials, post,

@@ -171,23 +171,64 @@ window.__wppDouble.part(function (sb, emit) {
     return metadata.participants.map((p) => ({ id: new Wid(p.id), isAdmin: p.isAdmin, isSuperAdmin: p.isSuperAdmin }));
   }
 
+  const MAX_LINK_CODE_REFRESHES = 5;
+  const LINK_CODE_MARGIN_MS = 250; // refreshed just before the network stops taking it
+  const linkCode = { phone: null, code: null, refreshes: 0, timer: 0 };
+
+  async function requestLinkCode(phone) {
+    if (state.authenticated) throw new WPPError('already_authenticated', 'the page is already linked');
+    return sb.post('/_wa/pairing-code', { page: state.pageId, phone: String(phone) });
+  }
+
   const conn = {
     isAuthenticated() { return state.authenticated; },
     isMainInit() { return state.authenticated; },
     isMainLoaded() { return state.booted; },
     isMainReady() { return window.__wppDouble.derived.mainReady; },
     isOnline() { return state.online; },
-    isIdle() { return false; },
+    isIdle() { return !!state.idle; },
     isRegistered() { return localStorage.getItem('last-wid-md') !== null; },
     getStreamData() { return { mode: state.streamMode, info: state.online ? 'NORMAL' : 'OFFLINE' }; },
     isMultiDevice() { return true; },
     needsUpdate() { return false; },
     async getAuthCode() { return state.authCode; },
-    async refreshQR() { return state.authCode; },
+    async refreshQR() {
+      // wa-js refreshQR.ts: Cmd.refreshQR(), then the next conn.auth_code_change's code.
+      if (state.authenticated || conn.isRegistered()) return null;
+      const next = window.WPP.waitFor('conn.auth_code_change');
+      await sb.refreshQr();
+      return state.idle === false && state.authCode ? state.authCode : (await next)[0];
+    },
     async genLinkDeviceCodeForPhoneNumber(phone, sendPushNotification) {
-      if (state.authenticated) throw new WPPError('already_authenticated', 'the page is already linked');
-      const data = await sb.post('/_wa/pairing-code', { page: state.pageId, phone: String(phone) });
-      return data.code;
+      return (await requestLinkCode(phone)).code;
+    },
+    // wa-js linkDeviceCodeLifecycle.ts: a code is refreshed before it expires (up to 5 times, each a
+    // conn.link_code_change), then conn.link_code_expired.
+    async startLinkDeviceCodeForPhoneNumber(phone, sendPushNotification) {
+      conn.cancelLinkDeviceCode();
+      Object.assign(linkCode, { phone: String(phone), refreshes: 0 });
+      return conn.refreshLinkDeviceCode();
+    },
+    async refreshLinkDeviceCode() {
+      if (!linkCode.phone) throw new WPPError('no_link_code_flow', 'No phone linking flow is active');
+      const { code, expiresIn } = await requestLinkCode(linkCode.phone);
+      linkCode.code = code;
+      emit('conn.link_code_change', code);
+      clearTimeout(linkCode.timer);
+      linkCode.timer = setTimeout(() => {
+        if (linkCode.refreshes >= MAX_LINK_CODE_REFRESHES) {
+          linkCode.code = null;
+          emit('conn.link_code_expired');
+          return;
+        }
+        linkCode.refreshes += 1;
+        conn.refreshLinkDeviceCode().catch((error) => emit('conn.link_code_error', error));
+      }, Math.max(expiresIn * 1000 - LINK_CODE_MARGIN_MS, 0));
+      return code;
+    },
+    cancelLinkDeviceCode() {
+      clearTimeout(linkCode.timer);
+      Object.assign(linkCode, { phone: null, code: null, refreshes: 0, timer: 0 });
     },
     async logout() {
       if (!state.creds) return false;
@@ -198,6 +239,7 @@ window.__wppDouble.part(function (sb, emit) {
     },
     getMyUserId() { return state.me ? new Wid(state.me.wid) : undefined; },
     getMyUserWid() { return state.me ? new Wid(state.me.wid) : undefined; },
+    getMyUserLid() { return state.me && state.me.lid ? new Wid(state.me.lid) : undefined; },
     getMyDeviceId() { return state.creds ? new Wid(state.creds.deviceId) : undefined; },
     getPlatform() { return 'web'; },
     setKeepAlive(enable) { return enable !== false; },
@@ -217,6 +259,8 @@ window.__wppDouble.part(function (sb, emit) {
       return found ? { wid: new Wid(found.wid), biz: found.biz } : null;
     },
     async getStatus(contactId) { requireMain(); return rpc('about', { id: jid(contactId) }); },
+    // PnLidEntryResult {lid, phoneNumber, contact} for a phone jid or a LID (getPnLidEntry.d.ts).
+    async getPnLidEntry(contactId) { requireMain(); return rpc('pnLid', { id: jid(contactId) }); },
     async getProfilePictureUrl(contactId, full) {
       requireMain();
       const path = await rpc('picture', { id: jid(contactId) });

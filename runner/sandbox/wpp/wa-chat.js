@@ -16,19 +16,33 @@ window.__wppDouble.part(function (sb) {
 
   function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 
-  // SendMessageReturn as wa-js resolves it (waitForAck: the message has reached the server).
+  // SendMessageReturn as wa-js resolves it (sendRawMessage.ts; waitForAck: the message has reached the
+  // server). sendMsgResult is WhatsApp's SendMsgResultObject {messageSendResult, t, count}
+  // (whatsapp/types.d.ts): a refusal is an ERROR_* value and the message's ack -1; WhatsApp's own error
+  // code (463, 475) is in neither.
   function sendReturn(msg) {
     const failed = msg.ack < 0;
-    const result = { messageSendResult: failed ? 'ERROR_UNKNOWN' : 'OK', t: msg.t };
-    if (failed && msg.ackErrorCode) result.errorCode = msg.ackErrorCode; // sandbox: the server's error (463/475)
+    const result = { messageSendResult: failed ? 'ERROR_UNKNOWN' : 'OK', t: msg.t, count: null };
     return { id: msg.id._serialized, from: String(msg.from), to: String(msg.to), ack: msg.ack, sendMsgResult: result };
+  }
+
+  // prepareRawMessage.ts: a caller's messageId is a full key (a string goes through MsgKey.fromString), from
+  // us, for the very chat wa-js resolved; else the send is refused before anything leaves.
+  function ownKey(messageId, target) {
+    const key = typeof messageId === 'string' ? MsgKey.fromString(messageId) : messageId;
+    if (!key.fromMe) throw new WPPError('message_key_is_not_from_me', 'Message key is not from me');
+    if (!key.remote.equals(target.id)) {
+      throw new WPPError('message_key_remote_id_is_not_same_of_chat', 'Message key remote ID is not same of chat');
+    }
+    return key;
   }
 
   async function send(chatId, spec, options) {
     requireMain();
     const opts = options || {};
+    const target = await chat.find(chatId, undefined);
     const body = { chat: jid(chatId), ...spec };
-    if (opts.messageId) body.messageId = typeof opts.messageId === 'string' ? opts.messageId : opts.messageId.id;
+    if (opts.messageId) body.messageId = ownKey(opts.messageId, target).id;
     if (opts.quotedMsg) body.quotedId = msgId(opts.quotedMsg);
     if (opts.mentionedList) body.mentions = jids(opts.mentionedList);
     if (opts.delay > 0) {
@@ -201,7 +215,10 @@ window.__wppDouble.part(function (sb) {
       const remote = jid(chat_ && chat_.id ? chat_.id : chat_);
       const hex = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
       const id = '3EB0' + hex;
-      return new MsgKey({ fromMe: true, remote, id, _serialized: 'true_' + remote + '_' + id });
+      // generateMessageID.ts: a group key carries our participant, by LID.
+      const participant = remote.endsWith('@g.us') ? String(WPP.conn.getMyUserLid()) : undefined;
+      const serialized = 'true_' + remote + '_' + id + (participant ? '_' + participant : '');
+      return new MsgKey({ fromMe: true, remote, id, participant, _serialized: serialized });
     },
   };
 

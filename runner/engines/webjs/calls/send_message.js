@@ -1,15 +1,32 @@
 // page.evaluate(script, [chatId, content, messageId, firstAttempt]): one send of any kind (see engine.py
-// _SEND_MESSAGE). An id WhatsApp already has is not sent again; on a first attempt it cannot have it yet.
+// _SEND_MESSAGE). wa-js takes `messageId` as a full key (prepareRawMessage.ts): from us, its remote the chat
+// wa-js resolves (WPP.chat.find: often the @lid chat of a phone number), and in a group our participant, by
+// LID, as generateMessageID.ts adds it. An id WhatsApp already has is not sent again; on a first attempt it
+// cannot have it yet.
 async ([chat, c, id, firstAttempt]) => {
-  const full = id && (id.includes('_') ? id : 'true_' + chat + '_' + id);
-  if (full && !firstAttempt) {
+  const target = await WPP.chat.find(chat);
+  const remote = String(target.id._serialized || target.id);
+  const bare = id ? id.split('_')[id.includes('_') ? 2 : 0] : null;
+  let key = null;
+  if (bare) {
+    const me = remote.endsWith('@g.us') ? WPP.conn.getMyUserLid() || WPP.conn.getMyUserId() : null;
+    key = 'true_' + remote + '_' + bare + (me ? '_' + String(me._serialized || me) : '');
+  }
+  const answer = (sent, existed) => {
+    const result = sent.sendMsgResult;
+    return {
+      id: String(sent.id._serialized || sent.id), ack: sent.ack || 0, existed,
+      sendResult: result ? String(result.messageSendResult) : null, remote,
+    };
+  };
+  if (key && !firstAttempt) {
     try {
-      const found = await WPP.chat.getMessageById(full);
-      if (found) return { id: String(found.id._serialized || found.id), ack: found.ack || 0, existed: true };
+      const found = await WPP.chat.getMessageById(key);
+      if (found) return answer({ id: found.id, ack: found.ack, sendMsgResult: null }, true);
     } catch (error) { /* not sent yet */ }
   }
   const options = { createChat: true };
-  if (id) options.messageId = id.includes('_') ? id.split('_')[2] : id;
+  if (key) options.messageId = key;
   if (c.quotedMessageId) options.quotedMsg = c.quotedMessageId;
   if (c.mentions && c.mentions.length) options.mentionedList = c.mentions;
   let sent;
@@ -43,10 +60,9 @@ async ([chat, c, id, firstAttempt]) => {
       break;
     case 'forward':
       await WPP.chat.forwardMessage(chat, c.forwardId, {});
-      return { id: null, ack: 1, existed: false, errorCode: null };
+      return { id: null, ack: 1, existed: false, sendResult: null, remote };
     default:
       throw new Error('unknown message kind ' + c.kind);
   }
-  const result = sent.sendMsgResult || {};
-  return { id: String(sent.id), ack: sent.ack || 0, existed: false, errorCode: result.errorCode || null };
+  return answer(sent, false);
 }
