@@ -351,3 +351,21 @@ def test_lid_addressed_chats_are_reported_and_recorded_by_phone_number_with_thei
 
 def record_of(client: OpenWAClient, session_id: str, message_id: str) -> dict[str, Any]:
     return next(dict(m) for m in client.messages.list(session_id)["messages"] if m["id"] == message_id)
+
+
+def test_a_send_does_not_tell_the_contact_their_messages_were_read(fresh_stack: Stack) -> None:
+    # wa-js reads the chat on every send unless told otherwise (defaultSendMessageOptions.markIsRead): each
+    # gateway send gave the contact blue ticks for messages nobody had read.
+    stack = fresh_stack
+    _phones(stack)
+    stack.start_runner("runner-fidelity")
+    session_id = _linked_session(stack, "no-read-receipts")
+    sent = stack.control("POST", f"/phones/{BOB}/messages", json={"to": ALICE, "text": "unread, please"})
+    wait_for(lambda: [d for n, d in stack.events(session_id) if n == "message.received"], 15, "Bob's message")
+    send_text(stack.client(), session_id, f"{BOB}@c.us", "a reply that is not a read")
+    wait_for(
+        lambda: [m for m in inbox(stack, BOB) if m["body"] == "a reply that is not a read"], 15, "the reply"
+    )
+    everything = stack.control("GET", f"/phones/{BOB}/messages", params={"all": "1"})
+    [mine] = [m for m in everything if m["stanzaId"] == sent["stanzaId"]]
+    assert mine["ack"] == 2  # delivered, not read

@@ -49,6 +49,9 @@ window.__wppDouble.part(function (sb) {
       await chat.markIsComposing(chatId, opts.delay);
       await sleep(opts.delay);
     }
+    // wa-js defaultSendMessageOptions.markIsRead is true: every send also reads the chat (sendRawMessage.ts),
+    // which shows blue ticks to the other side for everything it sent.
+    if (opts.markIsRead !== false) await chat.markIsRead(chatId).catch(() => null);
     return sendReturn(upsertMsg(await rpc('send', body)));
   }
 

@@ -25,7 +25,9 @@ async ([chat, c, id, firstAttempt]) => {
       if (found) return answer({ id: found.id, ack: found.ack, sendMsgResult: null }, true);
     } catch (error) { /* not sent yet */ }
   }
-  const options = { createChat: true };
+  // markIsRead: wa-js reads the chat on every send by default, telling the contact their messages were read
+  // whenever the gateway writes to them; reading is the API's own call (mark-read), not a side effect.
+  const options = { createChat: true, markIsRead: false };
   if (key) options.messageId = key;
   if (c.quotedMessageId) options.quotedMsg = c.quotedMessageId;
   if (c.mentions && c.mentions.length) options.mentionedList = c.mentions;
