@@ -98,16 +98,18 @@ def update_phone(number: str) -> Response:
 
 @control.post("/phones/<number>/link")
 def link(number: str) -> Response:
-    """Link a waiting page: `{"qr": "<raw QR string>"}` (scan) or `{"pairingCode": "ABCD1234"}`."""
+    """Link a waiting page: `{"qr": "<what the QR holds>"}` (scan: the bare code, or WhatsApp Web's image form
+    `https://wa.me/settings/linked_devices#<code>,<platform>`) or `{"pairingCode": "ABCD1234"}`."""
     data = body({"qr", "pairingCode"})
     net = network()
     net.phone(number)
     if ("qr" in data) == ("pairingCode" in data):
         raise BadRequest("give exactly one of qr and pairingCode")
     if "qr" in data:
-        if not isinstance(data["qr"], str) or data["qr"].count(",") != 3:
-            raise BadRequest("qr must be the raw QR string: <ref>,<key>,<key>,<secret>")
-        device = net.link_by_qr(number, data["qr"])
+        code = ids.scanned_code(data["qr"]) if isinstance(data["qr"], str) else None
+        if code is None:  # the bare code, or the wa.me link WhatsApp Web draws
+            raise BadRequest("qr must be what a QR holds: <ref>,<key>,<key>,<secret>, maybe in a wa.me link")
+        device = net.link_by_qr(number, code)
     else:
         try:
             device = net.link_by_code(number, data["pairingCode"])

@@ -114,6 +114,22 @@ def new_qr_string() -> tuple[str, str]:
     return ref, f"{ref},{_b64(32)},{_b64(32)},{_b64(32)}"
 
 
+# What WhatsApp Web puts in its QR image around wa-js's `fullCode`: a wa.me link (so a phone's camera app
+# opens WhatsApp's "Link a device") and, after the code, the companion platform id (1: a web client).
+QR_LINK_PREFIX = "https://wa.me/settings/linked_devices#"
+WEB_COMPANION_PLATFORM = "1"
+
+
+def scanned_code(value: str) -> str | None:
+    """The `<ref>,<key>,<key>,<secret>` a phone reads from a QR: the bare code, or WhatsApp Web's image
+    form (`QR_LINK_PREFIX` + code + `,<platform>`); None for anything else."""
+    text = value.strip()
+    if text.startswith(QR_LINK_PREFIX):
+        parts = text.removeprefix(QR_LINK_PREFIX).split(",")
+        return ",".join(parts[:4]) if len(parts) == 5 and parts[4].isdigit() else None
+    return text if text.count(",") == 3 else None
+
+
 def new_pairing_code() -> str:
     return "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(PAIRING_CODE_LENGTH))
 

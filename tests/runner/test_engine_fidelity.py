@@ -369,3 +369,21 @@ def test_a_send_does_not_tell_the_contact_their_messages_were_read(fresh_stack: 
     everything = stack.control("GET", f"/phones/{BOB}/messages", params={"all": "1"})
     [mine] = [m for m in everything if m["stanzaId"] == sent["stanzaId"]]
     assert mine["ack"] == 2  # delivered, not read
+
+
+def test_the_session_qr_is_the_wa_me_link_whatsapp_web_draws_so_a_phone_camera_opens_whatsapp(
+    fresh_stack: Stack,
+) -> None:
+    # wa-js's fullCode is only what is inside WhatsApp Web's QR: the image holds it as a wa.me link with the
+    # companion platform after it (WAHA #1951), which is what a phone's camera app can open.
+    stack = fresh_stack
+    _phones(stack)
+    stack.start_runner("runner-fidelity")
+    client = stack.client()
+    session_id = client.sessions.create({"name": "camera"})["id"]
+    client.sessions.start(session_id)
+    wait_status(client, session_id, "qr_ready")
+    raw = raw_qr(stack, session_id)
+    assert re.fullmatch(r"https://wa\.me/settings/linked_devices#2@[^,]+(,[A-Za-z0-9+/=]{44}){3},1", raw), raw
+    stack.control("POST", f"/phones/{ALICE}/link", json={"qr": raw})
+    wait_status(client, session_id, "ready")

@@ -34,7 +34,7 @@ def client(app_and_network: tuple[FlaskClient, Network]) -> FlaskClient:
         ("/_sandbox/phones", {"number": "15550000009", "nick": "x"}, "unknown field(s): nick"),
         ("/_sandbox/phones", [1, 2], "JSON object"),
         ("/_sandbox/phones/15550000001/link", {}, "exactly one of qr and pairingCode"),
-        ("/_sandbox/phones/15550000001/link", {"qr": "not-a-qr"}, "raw QR string"),
+        ("/_sandbox/phones/15550000001/link", {"qr": "not-a-qr"}, "what a QR holds"),
         ("/_sandbox/phones/15550000001/link", {"pairingCode": "0000-0000"}, "pairingCode must be"),
         ("/_sandbox/phones/15550000001/messages", {"to": "bob", "text": "hi"}, "not a valid chat id"),
         ("/_sandbox/phones/15550000001/messages", {"to": "15550000002"}, "exactly one of"),

@@ -21,6 +21,16 @@ MAIN, QR = "MAIN", "QR"
 # StreamMode values (wa-js dist/whatsapp/enums/StreamMode.d.ts) that mean WhatsApp banned the account.
 BANNED_MODES = {"TOS_BLOCK": "tos_block", "SMB_TOS_BLOCK": "smb_tos_block"}
 LOGGED_OUT_REASON = "logged out from the phone"  # the reporter's reason for a logout (runner.reporter)
+# WhatsApp Web draws its QR as a wa.me link around wa-js's `fullCode`, with the companion platform after it
+# (1: a web client), so that a phone's camera app opens WhatsApp's "Link a device"; the bare code only
+# scans from inside WhatsApp (WAHA #1951); WhatsApp Web's bundle (WAWebLinkDeviceQrcode) has this prefix.
+QR_LINK_PREFIX = "https://wa.me/settings/linked_devices#"
+WEB_COMPANION_PLATFORM = "1"
+
+
+def qr_payload(full_code: str) -> str:
+    """What the session's QR holds: WhatsApp Web's image form of wa-js's `fullCode`."""
+    return f"{QR_LINK_PREFIX}{full_code},{WEB_COMPANION_PLATFORM}"
 
 
 def is_post_logout(url: str) -> bool:
@@ -58,7 +68,7 @@ class Connection:
         if self.ready():
             return Decision(SessionStatus.READY)
         if state.get("qr") and not self.registered:
-            return Decision(SessionStatus.QR_READY, qr=str(state["qr"]))
+            return Decision(SessionStatus.QR_READY, qr=qr_payload(str(state["qr"])))
         if self.registered:
             return Decision(SessionStatus.AUTHENTICATING)
         return Decision()
@@ -75,7 +85,7 @@ class Connection:
 
     def auth_code(self, code: dict[str, Any] | None) -> Decision:
         if code and code.get("fullCode") and not self.registered:
-            return Decision(SessionStatus.QR_READY, qr=str(code["fullCode"]))
+            return Decision(SessionStatus.QR_READY, qr=qr_payload(str(code["fullCode"])))
         return Decision()
 
     def require_auth(self) -> Decision:
