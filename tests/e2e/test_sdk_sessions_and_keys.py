@@ -373,7 +373,10 @@ def test_a_bad_item_in_a_list_field_is_a_400_naming_it(gateway: Gateway) -> None
     assert as_admin.status_code == 400, as_admin.text
     assert as_admin.json()["code"] == "VALIDATION_ERROR"
     assert any(line.startswith("allowedSessions.0: ") for line in as_admin.json()["message"])
-    assert anonymous.status_code in {400, 401}, anonymous.text
+    # Authentication comes before validation: an anonymous caller learns nothing about the body.
+    assert anonymous.status_code == 401, anonymous.text
+    assert anonymous.json()["code"] != "VALIDATION_ERROR"
+    assert "allowedSessions" not in anonymous.text
 
 
 # ── Roles, scopes and authentication ──────────────────────────────────────────

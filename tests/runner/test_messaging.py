@@ -124,17 +124,33 @@ def test_send_text_answers_at_once_then_reaches_the_phone_and_moves_to_read(link
     got = linked.delivered(BOB, accepted["messageId"])
     assert got["body"] == "hello Bob"
     wait_for(lambda: linked.record(accepted["messageId"])["status"] in ("sent", "delivered"), 10, "sent")
+    key = accepted["messageId"].rsplit("_", 1)[1]
+
+    def own_ack() -> int:
+        """The ack of the message on Alice's (the sender's) phone: what the network says happened."""
+        mine = linked.stack.control("GET", f"/phones/{ALICE}/messages", params={"all": "1"})
+        [own] = [m for m in mine if m["id"].endswith(key)]
+        assert own["fromMe"] is True
+        return int(own["ack"])
+
+    # Bob's phone has it but has not read it: neither the network nor the gateway may say "read" yet.
+    wait_for(lambda: linked.record(accepted["messageId"])["status"] == "delivered", 10, "delivered")
+    assert own_ack() == 2
 
     linked.stack.control("POST", f"/phones/{BOB}/read", json={"chat": f"{ALICE}@c.us"})
-    read = wait_for(lambda: linked.record(accepted["messageId"])["status"] == "read", 10, "read status")
-    assert read
-    events = [
-        name
+    wait_for(lambda: linked.record(accepted["messageId"])["status"] == "read", 10, "read status")
+    # The read the gateway reports is the one the network saw: ack 3 on Alice's (the sender's) side.
+    assert own_ack() == 3
+    assert linked.record(accepted["messageId"])["ack"] == 3
+    published = [
+        (name, data)
         for name, data in linked.stack.events(linked.session_id)
         if data.get("id") == accepted["messageId"]
     ]
-    assert events.count("message.sent") == 1
-    assert "message.ack" in events
+    assert [name for name, _ in published].count("message.sent") == 1
+    acks = [data for name, data in published if name == "message.ack"]
+    assert (acks[-1]["ack"], acks[-1]["status"]) == (3, "read")
+    assert [data["ack"] for data in acks] == sorted(data["ack"] for data in acks)  # never moves back
 
 
 def test_same_idempotency_key_sends_once_and_a_different_body_is_422(linked: Linked) -> None:

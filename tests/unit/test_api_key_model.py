@@ -36,11 +36,14 @@ def test_generated_keys_have_openwa_format() -> None:
 
 
 def test_hash_is_sha256_or_hmac_with_pepper() -> None:
-    plain = hash_key("owa_k1_abc", None)
-    peppered = hash_key("owa_k1_abc", "pepper")
-    assert len(plain) == len(peppered) == 64
-    assert plain != peppered
-    assert hash_key("owa_k1_abc", "other") != peppered
+    # Literal digests (hex SHA-256 of b"owa_k1_abc"; hex HMAC-SHA256 of it keyed with b"pepper"), so a
+    # change of algorithm, encoding or key/message order breaks every stored key hash and this test.
+    assert hash_key("owa_k1_abc", None) == "ede669a87eed44eb7735730e5d5ab6dfdc04042041c214a6fe32dcfd9a7c5650"
+    assert hash_key("owa_k1_abc", "pepper") == (
+        "242426ca142c6de8bdcd8d400f22df2d66e2be207d24f6ff670a8bc65205a9f3"
+    )
+    assert hash_key("owa_k1_abc", "other") != hash_key("owa_k1_abc", "pepper")
+    assert hash_key("owa_k1_abc", "") == hash_key("owa_k1_abc", None)  # an empty pepper is no pepper
 
 
 def test_roles_are_ranked() -> None:

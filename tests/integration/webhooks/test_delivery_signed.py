@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 from openwa import OpenWAClient, verify_webhook_signature
@@ -13,7 +14,7 @@ from standardwebhooks import Webhook as StandardWebhook
 
 from functions.config import Settings
 from functions.webhooks.dispatch import publish_event
-from tests.integration.webhooks.conftest import Receiver, Workers
+from tests.integration.webhooks.conftest import Received, Receiver, Workers
 
 MESSAGE = {"id": "true_123@c.us_3EB0AAAA", "from": "123@c.us", "to": "456@c.us", "body": "hi", "type": "chat"}
 
@@ -124,12 +125,34 @@ def test_events_and_filters_select_which_webhooks_get_an_event(
     publish_event(redis_conn, wh_settings, session_id, "message.received", from_bob)
     publish_event(redis_conn, wh_settings, session_id, "message.ack", {"id": "m-alice", "status": "read"})
     publish_event(redis_conn, wh_settings, session_id, "status.received", {"statusId": "s1"})
+    # A marker only `all` (and the paused hook) selects: one worker drains deliveries in order, so once it
+    # has reached `all`, every delivery of the four events above (wanted or not) has been made.
+    publish_event(redis_conn, wh_settings, session_id, "status.received", {"statusId": "marker"})
+
+    def _is_marker(request: Received) -> bool:
+        return bool(json.loads(request.body)["data"] == {"statusId": "marker"})
+
+    deadline = time.monotonic() + 20
+    while not any(_is_marker(r) and r.path.endswith("?all") for r in receiver.received):
+        assert time.monotonic() < deadline, f"no marker within 20 s; got {len(receiver.received)} requests"
+        time.sleep(0.05)
+    got = [request for request in list(receiver.received) if not _is_marker(request)]
 
     # all: 4; default: 2; acks: 1; alice: 1 (the ack lacks `sender`, so her filter drops it); paused: 0
-    got = receiver.wait_for(8, timeout=20)
+    hook_ids = {
+        "all": everything["id"],
+        "default": default["id"],
+        "acks": acks["id"],
+        "alice": only_alice["id"],
+        "paused": paused["id"],
+    }
     by_hook: dict[str, list[str]] = {}
     for request in got:
-        by_hook.setdefault(request.path.split("?")[1], []).append(json.loads(request.body)["event"])
+        name = request.path.split("?")[1]
+        body = json.loads(request.body)
+        by_hook.setdefault(name, []).append(body["event"])
+        # Each delivery carries the key of the webhook it was addressed to.
+        assert body["idempotencyKey"].endswith(f"_{hook_ids[name]}"), (name, body["idempotencyKey"])
     assert sorted(by_hook["all"]) == [
         "message.ack",
         "message.received",
@@ -140,4 +163,4 @@ def test_events_and_filters_select_which_webhooks_get_an_event(
     assert by_hook["acks"] == ["message.ack"]
     assert by_hook["alice"] == ["message.received"]
     assert "paused" not in by_hook
-    assert {everything["id"], default["id"], acks["id"], only_alice["id"]}
+    assert len(got) == 8

@@ -70,6 +70,10 @@ def test_410_disables_the_webhook_and_dead_letters_the_delivery(
     sdk: OpenWAClient, redis_conn: Redis, wh_settings: Settings, receiver: Receiver, workers: Workers
 ) -> None:
     session_id, hook_id = _hook(sdk, receiver)
+    # A second, healthy webhook of the same session gets every event: it carries the marker below.
+    witness = Receiver()
+    witness.start()
+    sdk.webhooks.create(session_id, {"url": witness.url})
     receiver.default = Answer(410)
     workers.start(1)
     publish_event(redis_conn, wh_settings, session_id, "message.received", MESSAGE)
@@ -78,9 +82,16 @@ def test_410_disables_the_webhook_and_dead_letters_the_delivery(
     [failure] = _wait(lambda: sdk.webhooks.delivery_failures(), "a dead letter")
     assert failure["lastStatusCode"] == 410
     assert failure["attempts"] == 1
-    # Later events are not sent to the disabled webhook.
+    # Later events are not sent to the disabled webhook. One worker drains deliveries in order: once the
+    # marker published after m-2 has reached the witness, a delivery of m-2 to the disabled one would have.
     publish_event(redis_conn, wh_settings, session_id, "message.received", {**MESSAGE, "id": "m-2"})
-    assert len(receiver.received) == 1
+    publish_event(redis_conn, wh_settings, session_id, "message.received", {**MESSAGE, "id": "marker"})
+    try:
+        _wait(lambda: any(json.loads(r.body)["data"]["id"] == "marker" for r in witness.received), "marker")
+    finally:
+        witness.stop()
+    assert [json.loads(r.body)["data"]["id"] for r in receiver.received] == ["m-1"]
+    assert [json.loads(r.body)["data"]["id"] for r in witness.received] == ["m-1", "m-2", "marker"]
 
 
 def test_400_is_not_retried_and_is_redriven_by_an_admin(
