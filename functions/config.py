@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     webhook_delivery_retention_hours: int = Field(24, ge=1, le=24 * 30)
     webhook_ssrf_protect: bool = True
     ssrf_allowed_hosts: CsvList = Field(default_factory=list)
+    # `name=address` pairs answered instead of DNS by the SSRF guard (which still checks the address).
+    ssrf_host_overrides: CsvList = Field(default_factory=list)
     webhook_sweep_interval_seconds: float = Field(5.0, gt=0, le=300)
     webhook_reconcile_grace_seconds: float = Field(30.0, ge=0, le=3600)
     event_stream_maxlen: int = Field(10_000, ge=100, le=10_000_000)
@@ -168,6 +170,7 @@ class Settings(BaseSettings):
         "trusted_proxies",
         "webhook_retry_schedule",
         "ssrf_allowed_hosts",
+        "ssrf_host_overrides",
         "send_pacing_warmup_schedule",
         "send_pacing_cold_daily_cap",
         mode="before",
@@ -198,6 +201,22 @@ class Settings(BaseSettings):
     def webhook_retry_delays(self) -> list[float]:
         """Seconds to wait before attempts 2, 3, ...; the last delay repeats if there are more attempts."""
         return [float(item) for item in self.webhook_retry_schedule] or [5.0]
+
+    @field_validator("ssrf_host_overrides")
+    @classmethod
+    def _host_overrides(cls, value: list[str]) -> list[str]:
+        for item in value:
+            name, _, address = item.partition("=")
+            if not name.strip() or not address.strip():
+                raise ValueError("each entry must be name=address")
+            ipaddress.ip_address(address.strip())
+        return value
+
+    @property
+    def ssrf_host_map(self) -> dict[str, str]:
+        """SSRF_HOST_OVERRIDES as the guard's lookup table: lowercase name to IP address."""
+        pairs = (item.partition("=") for item in self.ssrf_host_overrides)
+        return {name.strip().lower(): address.strip() for name, _, address in pairs}
 
     @field_validator("runner_id", "chromium_path", mode="before")
     @classmethod

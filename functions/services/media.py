@@ -12,6 +12,7 @@ import base64
 import binascii
 import mimetypes
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -53,6 +54,7 @@ class MediaLimits:
     timeout_seconds: float
     ssrf_protect: bool
     allowed_hosts: tuple[str, ...]
+    host_overrides: Mapping[str, str]
 
 
 def sniff_mimetype(data: bytes, declared: str | None) -> str:
@@ -96,7 +98,9 @@ def from_url(url: str, declared: str | None, filename: str | None, limits: Media
 
 def _fetch(client: httpx.Client, url: str, limits: MediaLimits) -> tuple[str, bytes, str | None, str | None]:
     try:
-        target = pin(url, protect=limits.ssrf_protect, allowed=limits.allowed_hosts)
+        target = pin(
+            url, protect=limits.ssrf_protect, allowed=limits.allowed_hosts, overrides=limits.host_overrides
+        )
     except WebhookUrlRefused as exc:
         raise MediaUrlRefused(details={**exc.details, "field": "url"}) from exc
     except (InvalidWebhookUrl, WebhookUrlUnresolvable) as exc:

@@ -109,6 +109,7 @@ class MessageService:
             timeout_seconds=settings.media_download_timeout_ms / 1000,
             ssrf_protect=settings.webhook_ssrf_protect,
             allowed_hosts=tuple(settings.ssrf_allowed_hosts),
+            host_overrides=settings.ssrf_host_map,
         )
 
     def send(self, request: SendRequest) -> dict[str, Any]:

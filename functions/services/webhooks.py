@@ -66,7 +66,13 @@ class WebhookService:
 
     def check_url(self, url: str) -> None:
         """The registration-time SSRF check (400 with a code when refused)."""
-        pin(url, protect=self._settings.webhook_ssrf_protect, allowed=self._settings.ssrf_allowed_hosts)
+        settings = self._settings
+        pin(
+            url,
+            protect=settings.webhook_ssrf_protect,
+            allowed=settings.ssrf_allowed_hosts,
+            overrides=settings.ssrf_host_map,
+        )
 
     def list_for_session(self, session_id: str) -> list[Webhook]:
         self._require_session(session_id)

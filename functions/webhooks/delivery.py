@@ -112,7 +112,12 @@ def send_attempt(
     """Pin the URL (SSRF guard, DNS resolved once), sign and POST `body`. Never raises."""
     try:
         settings = ctx.settings
-        target = pin(hook.url, protect=settings.webhook_ssrf_protect, allowed=settings.ssrf_allowed_hosts)
+        target = pin(
+            hook.url,
+            protect=settings.webhook_ssrf_protect,
+            allowed=settings.ssrf_allowed_hosts,
+            overrides=settings.ssrf_host_map,
+        )
         headers = delivery_headers(
             body=body,
             event=event,

@@ -47,6 +47,9 @@ def job_timeout(settings: Settings) -> int:
 
 
 def delivery_id_for(session_id: str, event_id: str, webhook_id: str) -> str:
+    """`dlv_` + the UUIDv5 of `{session_id}/{event_id}/{webhook_id}` in the fixed namespace
+    `5b0e4c1e-7a52-4c1f-9d0e-6f1f0c8a2b77`: the same (event, webhook) always gets the same id, so a
+    re-fan-out (reconciler, late producer) finds the existing delivery instead of sending twice."""
     return "dlv_" + str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{session_id}/{event_id}/{webhook_id}"))
 
 

@@ -3,13 +3,16 @@
 At delivery the name is resolved once and the connection goes to that checked address (DNS pinning), so a
 name that re-resolves to an internal address between the check and the connect cannot be used to reach it.
 `SSRF_ALLOWED_HOSTS` lists names, IPs or CIDRs exempt from the guard (tests allow-list loopback this way).
+`SSRF_HOST_OVERRIDES` answers chosen names from a fixed table instead of DNS (like `curl --resolve`); the
+guard still checks the mapped address, so an override never exempts a name. Empty by default (DNS only); tests
+use it to make resolution deterministic without the network.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -95,11 +98,14 @@ def _allowed(host: str, address: IPAddress, allowed: Sequence[str]) -> bool:
     return False
 
 
-def _resolve(host: str, port: int) -> list[IPAddress]:
+def _resolve(host: str, port: int, overrides: Mapping[str, str]) -> list[IPAddress]:
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
+    override = overrides.get(host.lower())
+    if override is not None:
+        return [ipaddress.ip_address(override)]
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -114,13 +120,21 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     return found
 
 
-def pin(url: str, *, protect: bool = True, allowed: Sequence[str] = ()) -> PinnedTarget:
-    """Check `url` and resolve it once. With `protect`, every address the name resolves to must be public
-    or allow-listed (WebhookUrlRefused otherwise). Raises InvalidWebhookUrl and WebhookUrlUnresolvable."""
+def pin(
+    url: str,
+    *,
+    protect: bool = True,
+    allowed: Sequence[str] = (),
+    overrides: Mapping[str, str] | None = None,
+) -> PinnedTarget:
+    """Check `url` and resolve it once: an IP literal as itself, a name in `overrides` (lowercase name to
+    IP) to that address, any other name through DNS. With `protect`, every address the name resolves to must
+    be public or allow-listed (WebhookUrlRefused otherwise). Raises InvalidWebhookUrl and
+    WebhookUrlUnresolvable."""
     parts = parse_url(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = _resolve(host, port)
+    addresses = _resolve(host, port, overrides or {})
     if protect:
         for address in addresses:
             if is_internal(address) and not _allowed(host, address, allowed):

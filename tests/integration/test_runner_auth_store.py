@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from functions.config import Settings
-from functions.core.clock import utcnow
 from functions.core.enums import DesiredState
 from functions.core.models import Session
 from functions.crypto.envelope import envelope_from_settings
 from functions.storage import BlobStorage, build_storage
 from functions.storage.base import BlobInfo
-from functions.storage.manifests import Manifest, mirror_of, write_manifest
+from functions.storage.manifests import Manifest, write_manifest
 from runner.auth_store import AuthStore
 
 IDB = "Default/IndexedDB/https_web.whatsapp.com_0.indexeddb.leveldb"
@@ -204,15 +204,24 @@ def test_a_snapshot_carries_the_session_mirror_and_a_wipe_keeps_it_wanted_stoppe
     parts: tuple[AuthStore, CountingStorage],
 ) -> None:
     auth, storage = parts
-    now = utcnow()
-    session = Session("s1", "alice", now, now, desired_state=DesiredState.RUNNING)
+    created = datetime(2026, 11, 25, 10, 0, 0, 123000, tzinfo=UTC)
+    session = Session("s1", "alice", created, created, desired_state=DesiredState.RUNNING)
+    mirror = {
+        "id": "s1",
+        "name": "alice",
+        "createdAt": "2026-11-25T10:00:00.123Z",
+        "config": {"autoRejectCalls": False, "maxReconnectAttempts": None, "reconnectBaseDelay": 5000},
+        "proxyUrlEncrypted": None,
+        "proxyType": None,
+        "desiredState": "running",
+    }
     auth.save("s1", FILES, session=session)
     auth.save(
         "s1", {**FILES, "Default/Local Storage/leveldb/000004.log": b"new"}
     )  # keeps the mirror it finds
     manifest = auth.manifest("s1")
     assert manifest is not None
-    assert manifest.session == mirror_of(session)
+    assert manifest.session == mirror
 
     auth.wipe("s1")
     assert auth.load("s1") is None
@@ -221,4 +230,4 @@ def test_a_snapshot_carries_the_session_mirror_and_a_wipe_keeps_it_wanted_stoppe
     assert left is not None
     assert left.state_key is None
     assert left.files is None
-    assert left.session == {**mirror_of(session), "desiredState": "stopped"}
+    assert left.session == {**mirror, "desiredState": "stopped"}

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,14 @@ from functions.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LOOPBACK = ["127.0.0.1", "localhost", "::1"]
+DELIVERY_NAMESPACE = uuid.UUID("5b0e4c1e-7a52-4c1f-9d0e-6f1f0c8a2b77")  # as documented on delivery_id_for
+
+
+def expected_delivery_id(session_id: str, event_id: str, webhook_id: str) -> str:
+    """The delivery id derived here from its documented inputs, not by calling the product's function."""
+    return "dlv_" + str(uuid.uuid5(DELIVERY_NAMESPACE, f"{session_id}/{event_id}/{webhook_id}"))
+
+
 # Test-speed retry timing; the stories that need the real numbers override them.
 FAST = {
     "webhook_retry_schedule": ["1", "1", "1", "1"],

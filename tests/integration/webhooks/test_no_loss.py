@@ -16,8 +16,8 @@ from functions.config import Settings
 from functions.core.clock import iso, utcnow
 from functions.state.deliveries import DeliveryRepository
 from functions.state.keys import Keys
-from functions.webhooks.dispatch import delivery_id_for, event_log, publish_event, reconcile_pending
-from tests.integration.webhooks.conftest import Answer, Receiver, Workers
+from functions.webhooks.dispatch import event_log, publish_event, reconcile_pending
+from tests.integration.webhooks.conftest import Answer, Receiver, Workers, expected_delivery_id
 
 OUTAGE_SECONDS = 120
 
@@ -102,7 +102,7 @@ def test_an_event_never_fanned_out_is_reconciled_once(
     )
     workers.start(1)
     [got] = receiver.wait_for(1, timeout=20)
-    assert got.headers["x-openwa-delivery-id"] == delivery_id_for(session_id, event_id, hook["id"])
+    assert got.headers["x-openwa-delivery-id"] == expected_delivery_id(session_id, event_id, hook["id"])
     # A second pass (another worker, a late producer) does not deliver it again.
     time.sleep(2)
     assert reconcile_pending(redis_conn, wh_settings) == 0

@@ -4,7 +4,6 @@ synchronous test delivery."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -15,9 +14,9 @@ from redis import Redis
 from functions.api.app import create_app
 from functions.config import Settings
 from functions.webhooks.delivery import DeliveryContext, run_attempt
-from functions.webhooks.dispatch import delivery_id_for, publish_event
+from functions.webhooks.dispatch import publish_event
 from functions.webhooks.ssrf import WebhookUrlRefused, pin
-from tests.integration.webhooks.conftest import Receiver
+from tests.integration.webhooks.conftest import Receiver, expected_delivery_id
 
 
 def _session(client: FlaskClient, headers: dict[str, str], name: str = "cfg") -> str:
@@ -26,10 +25,22 @@ def _session(client: FlaskClient, headers: dict[str, str], name: str = "cfg") ->
     return str(response.json["id"])
 
 
+# Names the guard answers from SSRF_HOST_OVERRIDES instead of DNS, so every case below gets its code without
+# the network: a public address (never connected to, registration only checks) and internal ones.
+PUBLIC = "93.184.215.14"
+HOSTS = [
+    f"hooks.public.test={PUBLIC}",
+    "loopback.test=127.0.0.1",
+    "private.test=10.1.2.3",
+    "metadata.test=169.254.169.254",
+    "mapped.test=::ffff:127.0.0.1",
+]
+
+
 @pytest.fixture
 def guarded(make_settings: Callable[..., Settings]) -> FlaskClient:
     """An app with the SSRF guard on and nothing allow-listed (the production default)."""
-    return create_app(make_settings()).test_client()
+    return create_app(make_settings(ssrf_host_overrides=HOSTS)).test_client()
 
 
 @pytest.mark.parametrize(
@@ -40,8 +51,10 @@ def guarded(make_settings: Callable[..., Settings]) -> FlaskClient:
         "http://169.254.169.254/latest/meta-data",
         "http://[::1]/hook",
         "http://[::ffff:127.0.0.1]/hook",
-        "http://localhost/hook",  # a name resolving to loopback
-        f"http://{socket.gethostname()}/hook",  # this machine's own name resolves to an internal address
+        "http://loopback.test/hook",  # names resolving to internal addresses
+        "http://PRIVATE.test/hook",
+        "https://metadata.test/latest/meta-data",
+        "http://mapped.test:8080/hook",
     ],
 )
 def test_registration_refuses_internal_targets(
@@ -50,7 +63,20 @@ def test_registration_refuses_internal_targets(
     session_id = _session(guarded, admin_headers)
     response = guarded.post(f"/api/sessions/{session_id}/webhooks", json={"url": url}, headers=admin_headers)
     assert response.status_code == 400, response.json
-    assert response.json["code"] in ("WEBHOOK_URL_REFUSED", "WEBHOOK_URL_UNRESOLVABLE")
+    assert response.json["code"] == "WEBHOOK_URL_REFUSED"
+
+
+def test_registration_accepts_a_public_name_and_refuses_one_that_cannot_resolve(
+    guarded: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    session_id = _session(guarded, admin_headers)
+    base = f"/api/sessions/{session_id}/webhooks"
+    accepted = guarded.post(base, json={"url": "https://hooks.public.test/in"}, headers=admin_headers)
+    assert accepted.status_code == 201, accepted.json
+    # An empty label fails IDNA encoding before any query is sent: unresolvable without the network.
+    refused = guarded.post(base, json={"url": "https://bad..name/in"}, headers=admin_headers)
+    assert refused.status_code == 400, refused.json
+    assert refused.json["code"] == "WEBHOOK_URL_UNRESOLVABLE"
 
 
 def test_allow_listed_hosts_are_accepted(
@@ -84,57 +110,75 @@ def test_delivery_rechecks_the_target_and_records_the_refusal(
     event_id = publish_event(redis_conn, permissive, session_id, "message.received", {"id": "m1"})
     # The operator then removes the allow-list entry: deliveries are refused from then on.
     strict = DeliveryContext.build(make_settings(webhook_retry_schedule=["60"]), redis_conn)
-    assert run_attempt(strict, delivery_id_for(session_id, event_id, hook["id"]), 0) == "retrying"
-    [attempt] = strict.deliveries.attempts(delivery_id_for(session_id, event_id, hook["id"]))
+    delivery_id = expected_delivery_id(session_id, event_id, hook["id"])
+    assert run_attempt(strict, delivery_id, 0) == "retrying"
+    [attempt] = strict.deliveries.attempts(delivery_id)
     assert str(attempt["error"]).startswith("WEBHOOK_URL_REFUSED")
     assert receiver.received == []
 
 
 def test_pinning_resolves_once_and_connects_to_the_checked_address() -> None:
-    target = pin("http://localhost:8080/a?b=1", allowed=["localhost"])
-    assert target.address in ("127.0.0.1", "::1")
-    assert target.host_header == "localhost:8080"
+    overrides = {"hooks.local.test": "127.0.0.1"}
+    target = pin("http://hooks.local.test:8080/a?b=1", allowed=["hooks.local.test"], overrides=overrides)
+    assert target.address == "127.0.0.1"
+    assert target.connect_url == "http://127.0.0.1:8080/a?b=1"
+    assert target.host_header == "hooks.local.test:8080"
     assert target.target == "/a?b=1"
     with pytest.raises(WebhookUrlRefused):
-        pin("http://localhost:8080/a")
+        pin("http://hooks.local.test:8080/a", overrides=overrides)
 
 
-BAD_BODIES: list[dict[str, Any]] = [
-    {},
-    {"url": "ftp://example.com/x"},
-    {"url": "https://user:pw@example.com/x"},
-    {"url": "not a url"},
-    {"url": "https://example.com/", "events": []},
-    {"url": "https://example.com/", "events": ["message.nope"]},
-    {"url": "https://example.com/", "secret": "short"},
-    {"url": "https://example.com/", "retryCount": 6},
-    {"url": "https://example.com/", "retryCount": "3"},
-    {"url": "https://example.com/", "headers": {"Bad Header": "x"}},
-    {"url": "https://example.com/", "headers": {"X-A": "a\r\nInjected: 1"}},
-    {
-        "url": "https://example.com/",
-        "filters": {"conditions": [{"field": "nope", "operator": "is", "value": "x"}]},
-    },
-    {
-        "url": "https://example.com/",
-        "filters": {"conditions": [{"field": "isGroup", "operator": "is", "value": "x"}]},
-    },
-    {
-        "url": "https://example.com/",
-        "filters": {"conditions": [{"field": "body", "operator": "contains", "value": 3}]},
-    },
-    {"url": "https://example.com/", "filters": {"conditions": [{"field": "body", "operator": "is"}]}},
+BAD_BODIES: list[tuple[dict[str, Any], str]] = [
+    ({}, "VALIDATION_ERROR"),
+    ({"url": "ftp://hooks.public.test/x"}, "INVALID_WEBHOOK_URL"),
+    ({"url": "https://user:pw@hooks.public.test/x"}, "INVALID_WEBHOOK_URL"),
+    ({"url": "not a url"}, "INVALID_WEBHOOK_URL"),
+    ({"url": "https://hooks.public.test/", "events": []}, "VALIDATION_ERROR"),
+    ({"url": "https://hooks.public.test/", "events": ["message.nope"]}, "VALIDATION_ERROR"),
+    ({"url": "https://hooks.public.test/", "secret": "short"}, "VALIDATION_ERROR"),
+    ({"url": "https://hooks.public.test/", "retryCount": 6}, "VALIDATION_ERROR"),
+    ({"url": "https://hooks.public.test/", "retryCount": "3"}, "VALIDATION_ERROR"),
+    ({"url": "https://hooks.public.test/", "headers": {"Bad Header": "x"}}, "VALIDATION_ERROR"),
+    ({"url": "https://hooks.public.test/", "headers": {"X-A": "a\r\nInjected: 1"}}, "VALIDATION_ERROR"),
+    (
+        {
+            "url": "https://hooks.public.test/",
+            "filters": {"conditions": [{"field": "nope", "operator": "is", "value": "x"}]},
+        },
+        "VALIDATION_ERROR",
+    ),
+    (
+        {
+            "url": "https://hooks.public.test/",
+            "filters": {"conditions": [{"field": "isGroup", "operator": "is", "value": "x"}]},
+        },
+        "VALIDATION_ERROR",
+    ),
+    (
+        {
+            "url": "https://hooks.public.test/",
+            "filters": {"conditions": [{"field": "body", "operator": "contains", "value": 3}]},
+        },
+        "VALIDATION_ERROR",
+    ),
+    (
+        {
+            "url": "https://hooks.public.test/",
+            "filters": {"conditions": [{"field": "body", "operator": "is"}]},
+        },
+        "VALIDATION_ERROR",
+    ),
 ]
 
 
-@pytest.mark.parametrize("body", BAD_BODIES)
+@pytest.mark.parametrize(("body", "code"), BAD_BODIES)
 def test_bad_webhook_bodies_are_400_with_a_code(
-    guarded: FlaskClient, admin_headers: dict[str, str], body: dict[str, Any]
+    guarded: FlaskClient, admin_headers: dict[str, str], body: dict[str, Any], code: str
 ) -> None:
     session_id = _session(guarded, admin_headers)
     response = guarded.post(f"/api/sessions/{session_id}/webhooks", json=body, headers=admin_headers)
     assert response.status_code == 400, response.json
-    assert response.json["code"] in ("VALIDATION_ERROR", "INVALID_WEBHOOK_URL", "WEBHOOK_URL_UNRESOLVABLE")
+    assert response.json["code"] == code, response.json
 
 
 def test_crud_limits_scopes_and_roles(
