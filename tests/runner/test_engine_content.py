@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.runner.conftest import Stack, wait_for
-from tests.runner.test_engine_fidelity import ALICE, BOB, CAROL, _linked_session, _phones
+from tests.runner.test_engine_fidelity import ALICE, BOB, CAROL, _linked_session, _phones_and_runner
 
 pytestmark = pytest.mark.e2e
 
@@ -31,10 +31,9 @@ def _events(stack: Stack, session_id: str, name: str) -> list[dict[str, Any]]:
 
 
 def _session(stack: Stack, name: str, *others: tuple[str, str]) -> str:
-    _phones(stack)
     for number, who in others:
         stack.control("POST", "/phones", json={"number": number, "name": who})
-    stack.start_runner("runner-content")
+    _phones_and_runner(stack)
     return _linked_session(stack, name)
 
 

@@ -30,9 +30,11 @@ pytestmark = pytest.mark.e2e
 ALICE, BOB = "15550007001", "15550007002"
 
 
-def _phones(stack: Stack) -> None:
+def _phones_and_runner(stack: Stack) -> subprocess.Popen[bytes]:
+    """Alice's and Bob's phones on the sandbox, and a runner to hold Alice's sessions."""
     for number, name in ((ALICE, "Alice"), (BOB, "Bob")):
         stack.control("POST", "/phones", json={"number": number, "name": name})
+    return stack.start_runner("runner-fidelity")
 
 
 def _statuses(stack: Stack, session_id: str) -> list[str]:
@@ -53,8 +55,7 @@ def test_a_session_showing_its_qr_stays_qr_ready_although_main_ready_fired(fresh
     # wa-js emits conn.main_ready for stream mode QR too (registerMainReadyEvent.ts): an engine that took it
     # for "ready" reported a session nobody had linked as ready, with no phone.
     stack = fresh_stack
-    _phones(stack)
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     client = stack.client()
     session_id = client.sessions.create({"name": "qr-screen"})["id"]
     client.sessions.start(session_id)
@@ -73,8 +74,7 @@ def test_the_engine_links_through_a_page_that_forbids_inline_scripts_and_reloads
     # inject its WPP (wa-js there, the double here) around the CSP, and again after the reload that follows
     # the link. Then a send works, and the status went qr_ready -> authenticating -> ready, never ready early.
     stack = fresh_stack
-    _phones(stack)
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     session_id = _linked_session(stack, "csp")
     statuses = _statuses(stack, session_id)
     assert statuses.index("qr_ready") < statuses.index("authenticating") < statuses.index("ready")
@@ -96,8 +96,7 @@ def test_the_browser_shows_its_real_version_is_not_marked_automated_and_sends_no
     # before it loads; navigator.webdriver and a user agent naming another Chrome than the one running are
     # what automation detection looks at first.
     stack = fresh_stack
-    _phones(stack)
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     _linked_session(stack, "fingerprint")
     [device] = stack.control("GET", "/devices")
     major = re.search(
@@ -118,8 +117,7 @@ def test_a_received_message_is_recorded_once_decrypted_not_as_its_ciphertext_pla
     # then decrypted (wa-js registerNewMessageEvent.ts). Recording the first made an empty message of type
     # "ciphertext", and the decrypted one was then dropped as already known.
     stack = fresh_stack
-    _phones(stack)
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     session_id = _linked_session(stack, "ciphertext")
     sent = stack.control("POST", f"/phones/{BOB}/messages", json={"to": ALICE, "text": "decrypt me"})
 
@@ -175,8 +173,7 @@ def test_a_browser_that_dies_under_a_ready_session_is_replaced_without_a_qr_and_
     # failed, nothing came in. Now the session process ends as crashed, the supervisor starts it again from
     # its stored profile, and what was sent to it or through it meanwhile goes through once.
     stack = fresh_stack
-    _phones(stack)
-    runner = stack.start_runner("runner-fidelity")
+    runner = _phones_and_runner(stack)
     session_id = _linked_session(stack, "browser-death")
     client = stack.client()
     # Past the snapshot taken once linking's writes reached the disk (runner.reporter, 3 s after ready): a
@@ -226,9 +223,8 @@ def test_a_send_to_a_group_is_one_record_and_one_event_under_the_api_id(fresh_st
     # An engine that passed the bare id saw its own message come back under another id and recorded it a
     # second time: two records, two message.sent events, "sent today" +2.
     stack = fresh_stack
-    _phones(stack)
     stack.control("POST", "/phones", json={"number": CAROL, "name": "Carol"})
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     session_id = _linked_session(stack, "group-key")
     group = stack.control(
         "POST", "/groups", json={"owner": ALICE, "subject": "Trio", "participants": [BOB, CAROL]}
@@ -280,9 +276,8 @@ def test_a_qr_that_went_idle_is_refreshed_so_the_session_can_still_be_linked(fre
     # WhatsApp Web stops rotating its QR after a few codes (conn.qrcode_idle); an engine that does not ask
     # for a new one keeps showing the last code, which no phone can link any more.
     stack = fresh_stack
-    _phones(stack)
     stack.control("PUT", "/settings", json={"qrInterval": 0.5, "qrRotations": 2})
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     client = stack.client()
     session_id = client.sessions.create({"name": "idle-qr"})["id"]
     client.sessions.start(session_id)
@@ -299,8 +294,7 @@ def test_a_page_that_must_update_stops_the_session_for_an_operator(fresh_stack: 
     # WhatsApp Web says when its version is too old (wa-js conn.needs_update): nothing the engine does will
     # work until wa-js and the pinned page are bumped, so the session waits for an operator.
     stack = fresh_stack
-    _phones(stack)
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     session_id = _linked_session(stack, "needs-update")
     stack.control("POST", "/faults", json={"number": ALICE, "kind": "needs_update"})
     session = wait_status(stack.client(), session_id, "action_required")
@@ -315,8 +309,7 @@ def test_lid_addressed_chats_are_reported_and_recorded_by_phone_number_with_thei
     # address people by phone number, so events and records carry the phone jid (via
     # WPP.contact.getPnLidEntry), with the LID beside it (`chatLid`).
     stack = fresh_stack
-    _phones(stack)
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     session_id = _linked_session(stack, "lid")
     client = stack.client()
     sent = stack.control("POST", f"/phones/{BOB}/messages", json={"to": ALICE, "text": "from my lid"})
@@ -357,8 +350,7 @@ def test_a_send_does_not_tell_the_contact_their_messages_were_read(fresh_stack: 
     # wa-js reads the chat on every send unless told otherwise (defaultSendMessageOptions.markIsRead): each
     # gateway send gave the contact blue ticks for messages nobody had read.
     stack = fresh_stack
-    _phones(stack)
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     session_id = _linked_session(stack, "no-read-receipts")
     sent = stack.control("POST", f"/phones/{BOB}/messages", json={"to": ALICE, "text": "unread, please"})
     wait_for(lambda: [d for n, d in stack.events(session_id) if n == "message.received"], 15, "Bob's message")
@@ -377,8 +369,7 @@ def test_the_session_qr_is_the_wa_me_link_whatsapp_web_draws_so_a_phone_camera_o
     # wa-js's fullCode is only what is inside WhatsApp Web's QR: the image holds it as a wa.me link with the
     # companion platform after it (WAHA #1951), which is what a phone's camera app can open.
     stack = fresh_stack
-    _phones(stack)
-    stack.start_runner("runner-fidelity")
+    _phones_and_runner(stack)
     client = stack.client()
     session_id = client.sessions.create({"name": "camera"})["id"]
     client.sessions.start(session_id)
