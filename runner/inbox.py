@@ -62,6 +62,10 @@ class Inbox:
         report a message under an `@lid` remote, or a group key with a participant), or None."""
         return await asyncio.to_thread(self._repo.resolve, self._session_id, message_id)
 
+    async def _record_id(self, message_id: str) -> str:
+        """The id of our record of WhatsApp's `message_id`, or `message_id` itself when we have none."""
+        return await self._known(message_id) or message_id
+
     async def _received(self, data: dict[str, Any]) -> dict[str, Any] | None:
         if await self._known(data["id"]) is not None:
             return None
@@ -101,7 +105,7 @@ class Inbox:
                 "code": "WHATSAPP_ACK_ERROR",
                 "message": "WhatsApp reported the message failed",
             }
-        record_id = await self._known(data["id"]) or data["id"]
+        record_id = await self._record_id(data["id"])
         moved = await asyncio.to_thread(self._repo.advance, self._session_id, record_id, status, **fields)
         if moved == 1 and status is MessageStatus.FAILED and self._on_failed is not None:
             self._on_failed()
@@ -110,7 +114,7 @@ class Inbox:
     async def _revoked(self, data: dict[str, Any]) -> dict[str, Any]:
         revoked = data.get("revokedId")
         if revoked:
-            record_id = await self._known(revoked) or revoked
+            record_id = await self._record_id(revoked)
             changes = {"type": "revoked", "body": "", "revokedAt": iso(utcnow())}
             await asyncio.to_thread(self._repo.update, self._session_id, record_id, **changes)
             return _under(data, record_id, "revokedId")
@@ -119,7 +123,7 @@ class Inbox:
     async def _edited(self, data: dict[str, Any]) -> dict[str, Any]:
         message_id = data.get("messageId")
         if message_id:
-            record_id = await self._known(message_id) or message_id
+            record_id = await self._record_id(message_id)
             changes = {"body": data.get("body", ""), "editedAt": iso(utcnow())}
             await asyncio.to_thread(self._repo.update, self._session_id, record_id, **changes)
             return _under(data, record_id, "messageId")
@@ -128,7 +132,7 @@ class Inbox:
     async def _reaction(self, data: dict[str, Any]) -> dict[str, Any]:
         message_id = data.get("messageId")
         if message_id:
-            record_id = await self._known(message_id) or message_id
+            record_id = await self._record_id(message_id)
             await asyncio.to_thread(self._set_reaction, record_id, data)
             return _under(data, record_id, "messageId")
         return data
