@@ -128,3 +128,32 @@ def test_join_requests_need_a_group_and_a_stranger(client: FlaskClient) -> None:
     assert client.post(path, json={"number": "15550000001"}).status_code == 409
     missing = "/_sandbox/groups/120363000000000001@g.us/join-requests"
     assert client.post(missing, json={"number": "15550000002"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"qrInterval": -1}, "qrInterval must be a non-negative number"),
+        ({"qrRotations": 0}, "qrRotations must be a whole number of at least 1"),
+        ({"qrRotations": 1.5}, "qrRotations must be a whole number of at least 1"),
+        ({"pairingCodeSeconds": True}, "pairingCodeSeconds must be a non-negative number"),
+        ({"qrSpeed": 2}, "unknown field(s): qrSpeed"),
+    ],
+)
+def test_bad_linking_settings_are_400_and_change_nothing(
+    client: FlaskClient, body: object, words: str
+) -> None:
+    before = client.get("/_sandbox/settings").json
+    response = client.put("/_sandbox/settings", json=body)
+    assert response.status_code == 400, response.json
+    assert words in response.json["message"]  # type: ignore[index]
+    assert client.get("/_sandbox/settings").json == before
+
+
+def test_linking_settings_change_at_run_time_and_reset_restores_them(client: FlaskClient) -> None:
+    defaults = client.get("/_sandbox/settings").json
+    changed = client.put("/_sandbox/settings", json={"qrRotations": 2, "pairingCodeSeconds": 1.5})
+    assert changed.status_code == 200
+    assert changed.json == {**defaults, "qrRotations": 2.0, "pairingCodeSeconds": 1.5}  # type: ignore[dict-item]
+    client.post("/_sandbox/reset", json={})
+    assert client.get("/_sandbox/settings").json == defaults
