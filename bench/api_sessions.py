@@ -269,7 +269,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--self-check", action="store_true", help="baseline vs a copy of itself: the harness's noise")
     add("--strict", action="store_true", help="exit 1 when a target is missed")
     add("--target", default=APP_TARGET, help=f"WSGI app to measure [{APP_TARGET}]")
-    add("--worker-class", default="gthread", help="gunicorn worker class, both apps [gthread]")
+    add("--worker-class", default="gevent", help="gunicorn worker class, both apps [gevent, as openwa api]")
     add("--workers", type=int, default=4, help="gunicorn workers, both apps [4]")
     add("--threads", type=int, default=4, help="gunicorn threads per worker, both apps [4]")
     add("--sessions", type=int, default=20, help="sessions seeded before measuring [20]")

@@ -97,12 +97,12 @@ class RedisServer:
 class GunicornSettings:
     """The settings every app in one run is served with; identical for the app and its baseline.
 
-    The defaults mirror what `openwa api` runs on a 2-core machine (`functions/cli/gunicorn_conf.py`: gthread,
-    two workers per CPU, 4 threads), except a longer keep-alive, so idle benchmark connections are never
-    reaped.
+    The defaults mirror what `openwa api` runs on a 2-core machine (`functions/cli/gunicorn_conf.py`: gevent,
+    two workers per CPU), except a longer keep-alive, so idle benchmark connections are never reaped.
+    `threads` only matters to gthread.
     """
 
-    worker_class: str = "gthread"
+    worker_class: str = "gevent"
     workers: int = 4
     threads: int = 4
     keep_alive: int = 30

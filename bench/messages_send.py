@@ -215,7 +215,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--record", action="store_true", help="rewrite this benchmark's section of BENCHMARKS.md")
     add("--strict", action="store_true", help="exit 1 when a target is missed")
     add("--runs", type=int, default=3, help="measurements on the same stack; medians are reported [3]")
-    add("--worker-class", default="gthread", help="gunicorn worker class, e.g. gevent if installed [gthread]")
+    add("--worker-class", default="gevent", help="gunicorn worker class [gevent, as openwa api]")
     add("--workers", type=int, default=4, help="gunicorn workers [4]")
     add("--threads", type=int, default=4, help="gunicorn threads per worker [4]")
     add("--rate", type=float, default=200.0, help="open-loop rate, req/s [200]")

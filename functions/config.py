@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     event_stream_maxlen: int = Field(10_000, ge=100, le=10_000_000)
     sse_keepalive_seconds: float = Field(15.0, gt=0, le=300)
     sse_max_seconds: float = Field(300.0, gt=0, le=86_400)
+    # Event streams open at once, across every API process, and per API key (429 TOO_MANY_STREAMS past them).
+    sse_max_streams: int = Field(1000, ge=1, le=100_000)
+    sse_max_streams_per_key: int = Field(20, ge=1, le=100_000)
 
     # Messages and media (MEDIA_DOWNLOAD_TIMEOUT_MS in ms, as upstream)
     message_retention_days: int = Field(30, ge=1, le=3650)

@@ -7,6 +7,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+from functions.cli.serve import gunicorn_argv
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,6 +26,12 @@ def gateway_env(redis_url: str, data_dir: Path, master_key: str, **overrides: st
     )
     env.update(overrides)
     return env
+
+
+def api_argv(port: int, workers: int = 2) -> list[str]:
+    """The command `openwa api` runs (our gunicorn settings, so the worker model is production's), on
+    127.0.0.1:`port` with `workers` workers: tests run a smaller API than the machine's default."""
+    return [*gunicorn_argv(), "-b", f"127.0.0.1:{port}", "-w", str(workers)]
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

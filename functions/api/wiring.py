@@ -28,6 +28,7 @@ from functions.state.deliveries import DeliveryRepository
 from functions.state.keys import Keys
 from functions.state.messages import MessageRepository
 from functions.state.sessions import SessionRepository
+from functions.state.streams import OpenStreams, StreamCaps
 from functions.state.webhooks import WebhookRepository
 from functions.storage import BlobStorage, build_storage
 from functions.storage.manifests import Manifest, mirror_of, write_manifest
@@ -106,6 +107,11 @@ class Services:
             self.envelope,
             Sender(self.settings.webhook_timeout / 1000),
         )
+
+    @cached_property
+    def open_streams(self) -> OpenStreams:
+        caps = StreamCaps(self.settings.sse_max_streams, self.settings.sse_max_streams_per_key)
+        return OpenStreams(self.redis, self.keys, caps)
 
     @cached_property
     def storage(self) -> BlobStorage:

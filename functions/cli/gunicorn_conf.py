@@ -2,13 +2,14 @@
 functions.wsgi:app` (what `openwa api` runs). Operators may add flags with `GUNICORN_CMD_ARGS`, which gunicorn
 applies after this file, e.g. `GUNICORN_CMD_ARGS="--access-logfile -"` to turn the access log on.
 
-Workers: `WEB_CONCURRENCY` (gunicorn's convention; `openwa api --workers` sets it), else two per usable CPU
-(2..16), each running `GUNICORN_THREADS` request threads (gthread, 4 by default). Threads give the
-concurrency (handlers wait on Redis, slow ones on the runner or a media download); processes give the CPU
-work, because a process's threads take turns on one interpreter lock. Two workers of 4 threads per CPU
-rather than one of 8: a send does its CPU work in short bursts between Redis round trips, and with one
-worker per CPU those bursts queue for the lock while the other core idles. On 2 cores (`bench.messages_send`)
-4 x 4 accepted 20-30 % more sends per second than 2 x 8, at the same latency.
+Workers: gevent (`GUNICORN_WORKER_CLASS`), `WEB_CONCURRENCY` of them (gunicorn's convention; `openwa api
+--workers` sets it), else two per usable CPU (2..16), each serving up to `GUNICORN_WORKER_CONNECTIONS`
+connections at once. A request waiting on something slow (an event stream, a media download from a slow
+URL, a runner command) is a greenlet parked on its socket, so no client or remote peer can take the
+capacity health checks, auth and sends need: with gthread, 2 x 4 request threads were all held by 8 open
+event streams and every probe timed out (`tests/e2e/test_request_capacity.py`). Two processes per CPU:
+a process's greenlets run on one core, and a send's CPU bursts between Redis round trips queue there.
+`GUNICORN_WORKER_CLASS=gthread` (with `GUNICORN_THREADS` per worker) is still accepted, for comparison.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ _settings = get_settings()
 
 wsgi_app = "functions.wsgi:app"
 bind = [bind_address(_settings)]
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gevent"
 workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers())
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)  # gthread only
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or 1000)  # gevent only
 # gthread's timeout is the worker heartbeat, not a request deadline: handlers are short (sends are queued).
 timeout = 30
 graceful_timeout = 10  # `openwa up` waits 12 s after its first SIGTERM, so this must stay below that

@@ -12,6 +12,7 @@ import base64
 import binascii
 import mimetypes
 import posixpath
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -86,9 +87,12 @@ def from_base64(value: str, declared: str | None, filename: str | None, limits: 
 def from_url(url: str, declared: str | None, filename: str | None, limits: MediaLimits) -> MediaFile:
     """Download `url` through the SSRF guard, following at most a few redirects (each one checked)."""
     current = url
+    # One deadline for the whole download, redirects included: httpx's timeouts bound each read, and a
+    # server that sends a byte just within each would otherwise hold the request for as long as it likes.
+    deadline = time.monotonic() + limits.timeout_seconds
     with httpx.Client(timeout=limits.timeout_seconds, trust_env=False, follow_redirects=False) as client:
         for _ in range(_MAX_REDIRECTS + 1):
-            response_url, data, content_type, location = _fetch(client, current, limits)
+            response_url, data, content_type, location = _fetch(client, current, limits, deadline)
             if location is None:
                 name = filename or _filename_from(response_url)
                 return MediaFile(data, sniff_mimetype(data, declared or content_type), name)
@@ -96,7 +100,9 @@ def from_url(url: str, declared: str | None, filename: str | None, limits: Media
     raise MediaDownloadFailed("too many redirects", details={"url": url})
 
 
-def _fetch(client: httpx.Client, url: str, limits: MediaLimits) -> tuple[str, bytes, str | None, str | None]:
+def _fetch(
+    client: httpx.Client, url: str, limits: MediaLimits, deadline: float
+) -> tuple[str, bytes, str | None, str | None]:
     try:
         target = pin(
             url, protect=limits.ssrf_protect, allowed=limits.allowed_hosts, overrides=limits.host_overrides
@@ -107,7 +113,11 @@ def _fetch(client: httpx.Client, url: str, limits: MediaLimits) -> tuple[str, by
         raise InvalidMedia(f"url: {exc.message}", details={**exc.details, "field": "url"}) from exc
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     request = client.build_request(
-        "GET", target.connect_url, headers={"Host": target.host_header}, extensions=extensions
+        "GET",
+        target.connect_url,
+        headers={"Host": target.host_header},
+        extensions=extensions,
+        timeout=_time_left(deadline, url, limits),
     )
     try:
         response = client.send(request, stream=True)
@@ -121,15 +131,28 @@ def _fetch(client: httpx.Client, url: str, limits: MediaLimits) -> tuple[str, by
         declared_size = int(response.headers.get("content-length") or 0)
         if declared_size > limits.max_bytes:
             raise MediaTooLarge(details={"field": "url", "maxBytes": limits.max_bytes})
-        return url, _read_capped(response, url, limits), response.headers.get("content-type"), None
+        data = _read_capped(response, url, limits, deadline)
+        return url, data, response.headers.get("content-type"), None
     finally:
         response.close()
 
 
-def _read_capped(response: httpx.Response, url: str, limits: MediaLimits) -> bytes:
+def _time_left(deadline: float, url: str, limits: MediaLimits) -> float:
+    """Seconds until `deadline`; MediaDownloadFailed once it has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise MediaDownloadFailed(
+            "the download took longer than MEDIA_DOWNLOAD_TIMEOUT_MS",
+            details={"url": url, "timeoutMs": round(limits.timeout_seconds * 1000)},
+        )
+    return left
+
+
+def _read_capped(response: httpx.Response, url: str, limits: MediaLimits, deadline: float) -> bytes:
     chunks, size = [], 0
     try:
         for chunk in response.iter_bytes():
+            _time_left(deadline, url, limits)
             size += len(chunk)
             if size > limits.max_bytes:
                 raise MediaTooLarge(details={"field": "url", "maxBytes": limits.max_bytes})

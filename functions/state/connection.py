@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -12,7 +11,7 @@ import hiredis
 from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from functions.config import Settings
@@ -39,34 +38,39 @@ def translate_redis_errors() -> Iterator[None]:
         raise StateUnavailable(details={"reason": str(exc)}) from exc
 
 
-_SHARED_ATTRIBUTE = "_openwa_thread_connections"
+_SHARED_ATTRIBUTE = "_openwa_dedicated_connections"
 
 
-class ThreadConnections:
-    """A dedicated connection per thread, to the server of `client`, for the hottest commands (the session
-    list's read, a send's accept).
+class DirectConnections:
+    """Connections of our own to the server of `client`, for the hottest commands (the session list's read,
+    a send's accept): each command takes one from a free list and puts it back when answered.
 
     A command through the client borrows a pooled connection: a lock shared by the process's threads, a
     poll of the socket, and redis-py's per-use bookkeeping. That costs more CPU than the round trip itself
-    (~50 us a command, measured), and a gthread API worker pays it on every request. Here each thread keeps
-    its own connection (same address, timeouts, credentials); one that fails is dropped and the command
-    retried once on a new one, as the client does with `retry_on_timeout`. A retried write may therefore run
-    twice, as through the client: a send accepted twice is queued twice under one message id, and the
-    second run of its job finds the message's send count above one and has the engine look for it first.
+    (~50 us a command, measured), and an API worker pays it on every request. The free list is a plain
+    list: `pop` and `append` are atomic under the interpreter lock, and never switch greenlets, so it serves
+    gthread workers (a thread's command never shares a connection) and gevent workers (one connection per
+    command in flight, not one per client connection or per greenlet) alike. At most `_IDLE_KEPT` idle
+    connections are kept; the rest are closed. One that fails is dropped and the command retried once on a
+    new one, as the client does with `retry_on_timeout`. A retried write may therefore run twice, as
+    through the client: a send accepted twice is queued twice under one message id, and the second run of
+    its job finds the message's send count above one and has the engine look for it first.
     """
+
+    _IDLE_KEPT = 64
 
     def __init__(self, client: Redis) -> None:
         self._pool = client.connection_pool
-        self._local = threading.local()
+        self._idle: list[Any] = []
+        self._pid = os.getpid()
 
     @classmethod
-    def of(cls, client: Redis) -> ThreadConnections:
-        """The one instance for `client`'s pool, shared by every repository on it: a thread keeps one
-        dedicated connection, however many repositories send through it."""
+    def of(cls, client: Redis) -> DirectConnections:
+        """The one instance for `client`'s pool, shared by every repository on it."""
         pool = client.connection_pool
         # Kept on the pool itself, so it lives and dies with it (the pool's connection arguments refer back
         # to the pool, which rules out a cache weakly keyed by it).
-        shared: ThreadConnections | None = getattr(pool, _SHARED_ATTRIBUTE, None)
+        shared: DirectConnections | None = getattr(pool, _SHARED_ATTRIBUTE, None)
         if shared is None:
             shared = cls(client)
             setattr(pool, _SHARED_ATTRIBUTE, shared)
@@ -78,15 +82,27 @@ class ThreadConnections:
         # Packed by hiredis in one call: redis-py's packer first re-tuples every argument in Python, which
         # for a send's accept (~100 arguments) cost more than the packing itself.
         packed = hiredis.pack_command(args)
-        conn = self._connection()
+        conn = self._take()
         try:
             conn.send_packed_command((packed,))
-            return conn.read_response()
+            reply = conn.read_response()
         except (RedisConnectionError, RedisTimeoutError):
             conn.disconnect()
-            conn = self._connection()
-            conn.send_packed_command((packed,))
-            return conn.read_response()
+            conn = self._new()
+            try:
+                conn.send_packed_command((packed,))
+                reply = conn.read_response()
+            except BaseException:
+                conn.disconnect()
+                raise
+        except ResponseError:
+            self._give_back(conn)  # an error reply leaves the connection in a clean state
+            raise
+        except BaseException:
+            conn.disconnect()  # a half-read reply (a timeout, a killed greenlet) must never be reused
+            raise
+        self._give_back(conn)
+        return reply
 
     def run_script(self, script: Script, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """`script` (registered on the client) run by its SHA, loaded first if Redis does not have it (it
@@ -97,9 +113,19 @@ class ThreadConnections:
             script.registered_client.script_load(script.script)
             return self.execute("EVALSHA", script.sha, len(keys), *keys, *args)
 
-    def _connection(self) -> Any:  # a redis-py Connection (its methods are not annotated)
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.pid != os.getpid():
-            conn = self._pool.connection_class(**self._pool.connection_kwargs)
-            self._local.conn = conn
-        return conn
+    def _take(self) -> Any:  # a redis-py Connection (its methods are not annotated)
+        if self._pid != os.getpid():  # forked: the parent's sockets are not ours to use
+            self._idle, self._pid = [], os.getpid()
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._new()
+
+    def _new(self) -> Any:
+        return self._pool.connection_class(**self._pool.connection_kwargs)
+
+    def _give_back(self, conn: Any) -> None:
+        if len(self._idle) < self._IDLE_KEPT:
+            self._idle.append(conn)
+        else:
+            conn.disconnect()

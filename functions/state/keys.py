@@ -123,6 +123,15 @@ class Keys:
         return f"{self.prefix}:events"
 
     @property
+    def open_streams(self) -> str:
+        """ZSET of the event streams open on every API process: stream tokens, scored by lease end."""
+        return f"{self.prefix}:open-streams"
+
+    def key_open_streams(self, key_id: str) -> str:
+        """ZSET of one API key's open event streams (as `open_streams`)."""
+        return f"{self.prefix}:open-streams:key:{key_id}"
+
+    @property
     def events_pending(self) -> str:
         return f"{self.prefix}:events:pending"
 

@@ -32,7 +32,7 @@ from redis.exceptions import WatchError
 from functions.core.messages import STATUS_RANK, MessageStatus, bare_message_id
 from functions.queueing import QueuedJob
 from functions.state.codec import text
-from functions.state.connection import ThreadConnections, translate_redis_errors
+from functions.state.connection import DirectConnections, translate_redis_errors
 from functions.state.keys import Keys
 
 # KEYS[1] record. ARGV[1] JSON-encoded new status, ARGV[2] its rank, ARGV[3..] more field/value pairs.
@@ -194,8 +194,8 @@ class MessageRepository:
         self._update = conn.register_script(_UPDATE)
         self._count_send_attempt = conn.register_script(_COUNT_SEND_ATTEMPT)
         self._accept = conn.register_script(_ACCEPT)
-        # The API's hottest write: on the request thread's own connection (see `ThreadConnections`).
-        self._thread_conns = ThreadConnections.of(conn)
+        # The API's hottest write: on a connection of our own (see `DirectConnections`).
+        self._direct_conns = DirectConnections.of(conn)
         self._hold = conn.register_script(_HOLD)
 
     def create(self, record: Mapping[str, Any], *, pipeline: Pipeline) -> None:
@@ -235,7 +235,7 @@ class MessageRepository:
             args += [name, orjson.dumps(value)]
         args += job.fields
         with translate_redis_errors():
-            reply = self._thread_conns.run_script(self._accept, keys, args)
+            reply = self._direct_conns.run_script(self._accept, keys, args)
         outcome, detail = text(reply[0]), reply[1] if len(reply) > 1 else None
         if outcome == "earlier":
             return Acceptance(outcome, earlier=bytes(detail or b""))

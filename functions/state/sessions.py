@@ -22,7 +22,7 @@ from functions.core.enums import DesiredState, SessionStatus
 from functions.core.errors import Conflict, StateUnavailable
 from functions.core.models import Session, SessionConfig
 from functions.state.codec import text
-from functions.state.connection import ThreadConnections, translate_redis_errors
+from functions.state.connection import DirectConnections, translate_redis_errors
 from functions.state.keys import Keys
 
 _UPDATE_ATTEMPTS = 20
@@ -113,7 +113,7 @@ class SessionRepository:
         self._conn = conn
         self._keys = keys
         self._page_with_leases = conn.register_script(_PAGE_WITH_LEASES)
-        self._thread_conns = ThreadConnections.of(conn)
+        self._direct_conns = DirectConnections.of(conn)
 
     def create(self, session: Session) -> Session:
         """Store a new session atomically with its name; SessionNameTaken if the name is in use."""
@@ -174,11 +174,11 @@ class SessionRepository:
         return [(_load(raw), lease is not None) for raw, lease in zip(records, leases, strict=True) if raw]
 
     def page_with_leases(self, *, limit: int, offset: int) -> tuple[tuple[Session, bool], ...]:
-        """A page of all sessions, oldest first, each with its lease flag, in one round trip (on this
-        thread's own connection: `ThreadConnections`). An unchanged page is the same tuple object."""
+        """A page of all sessions, oldest first, each with its lease flag, in one round trip (on a
+        connection of our own: `DirectConnections`). An unchanged page is the same tuple object."""
         args = [self._keys.session(""), self._keys.session_lease(""), offset, limit]
         with translate_redis_errors():
-            page = self._thread_conns.run_script(self._page_with_leases, [self._keys.sessions], args)
+            page = self._direct_conns.run_script(self._page_with_leases, [self._keys.sessions], args)
         return _page_rows(page)
 
     def all_ids(self) -> list[str]:

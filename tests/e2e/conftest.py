@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from redis import Redis
 from functions.cli.redis_server import RedisServer, free_port
 from functions.config import Settings, load_settings
 from functions.services.bootstrap import ensure_admin_key
-from tests.live import gateway_env, stop_process
+from tests.live import api_argv, gateway_env, stop_process
 
 BOOT_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -78,27 +78,27 @@ def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str) -> str | 
     return f"/api/health/ready not 200 within {BOOT_TIMEOUT_SECONDS:.0f} s (last: {last})"
 
 
-@pytest.fixture(scope="module")
-def live_gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """gunicorn serving `functions.wsgi:app` for this module, configured through the environment only."""
-    workdir = tmp_path_factory.mktemp("gateway")
+@contextmanager
+def running_gateway(redis_url: str, workdir: Path, **settings: str) -> Iterator[Gateway]:
+    """gunicorn serving `functions.wsgi:app` as `openwa api` runs it, configured through the environment
+    only (`settings` are extra environment variables), on an emptied Redis; stopped on exit."""
     master_key = "owa_k1_" + secrets.token_hex(32)
-    conn = Redis.from_url(redis_server.url)
+    conn = Redis.from_url(redis_url)
     conn.flushall()
     conn.close()
-    env = gateway_env(redis_server.url, workdir / "data", master_key, RUNNER_COMMAND_TIMEOUT_SECONDS="1")
+    env = gateway_env(redis_url, workdir / "data", master_key, RUNNER_COMMAND_TIMEOUT_SECONDS="1", **settings)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "gunicorn", "functions.wsgi:app", "-b", f"127.0.0.1:{port}"]
-    argv += ["-w", "2", "-k", "gthread", "--threads", "4"]
     stderr_path = workdir / "gunicorn.stderr"
     # The working directory is a scratch one, so no `.env` or gunicorn.conf.py of the checkout applies.
     with stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(argv, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-    settings = load_settings(
-        _env_file=None, redis_url=redis_server.url, data_dir=workdir / "data", api_master_key=master_key
+        process = subprocess.Popen(
+            api_argv(port), cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+    loaded = load_settings(
+        _env_file=None, redis_url=redis_url, data_dir=workdir / "data", api_master_key=master_key
     )
-    gateway = Gateway(base_url, master_key, settings, process, stderr_path)
+    gateway = Gateway(base_url, master_key, loaded, process, stderr_path)
     try:
         problem = _wait_until_ready(process, base_url)
         if problem is not None:
@@ -107,6 +107,13 @@ def live_gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFac
         yield gateway
     finally:
         stop_process(process, STOP_TIMEOUT_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def live_gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The gateway for this module, on default settings."""
+    with running_gateway(redis_server.url, tmp_path_factory.mktemp("gateway")) as gateway:
+        yield gateway
 
 
 @pytest.fixture

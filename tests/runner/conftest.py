@@ -28,7 +28,7 @@ from functions.cli.redis_server import RedisServer, free_port
 from functions.config import Settings, load_settings
 from functions.services.bootstrap import ensure_admin_key
 from functions.state.keys import Keys
-from tests.live import gateway_env, stop_process
+from tests.live import api_argv, gateway_env, stop_process
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 LEASE_TTL_SECONDS = 5
@@ -133,8 +133,7 @@ def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -
         SSRF_ALLOWED_HOSTS="127.0.0.1",
         BASE_URL=f"http://127.0.0.1:{api_port}",  # signed media URLs point at this API
     )
-    api_cmd = [sys.executable, "-m", "gunicorn", "functions.wsgi:app", "-b", f"127.0.0.1:{api_port}"]
-    api_cmd += ["-w", "2", "-k", "gthread", "--threads", "4"]
+    api_cmd = api_argv(api_port)
     sandbox = subprocess.Popen(sandbox_cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     api = subprocess.Popen(
         api_cmd, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -2,11 +2,14 @@
 may see (`/api/events`). Each event is one SSE message, `id:` its stream id, so a client that reconnects
 with `Last-Event-ID` (header, or `lastEventId` query) resumes right after it, from the capped stream;
 without one it gets new events only. `events=a,b` keeps only those names. A connection ends after
-SSE_MAX_SECONDS (freeing its server thread); EventSource clients reconnect and resume by themselves."""
+SSE_MAX_SECONDS; EventSource clients reconnect and resume by themselves. Open streams are capped across every
+API process (SSE_MAX_STREAMS) and per API key (SSE_MAX_STREAMS_PER_KEY): past either, 429 TOO_MANY_STREAMS.
+A stream costs a greenlet and a Redis connection, not a request thread (the API runs gevent workers)."""
 
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,9 +22,10 @@ from functions.api.auth import current_principal, requires
 from functions.api.openapi import Blueprint
 from functions.api.wiring import services
 from functions.core.enums import Role
-from functions.core.errors import ValidationFailed
+from functions.core.errors import TooManyRequests, ValidationFailed
 from functions.schemas.webhooks import EventsQuerySchema
 from functions.state.events import EventLog, StoredEvent
+from functions.state.streams import RENEW_EVERY_SECONDS, OpenStreams
 from functions.webhooks.dispatch import event_log
 
 blp = Blueprint("events", __name__, url_prefix="/api", description="Live events (Server-Sent Events)")
@@ -29,6 +33,7 @@ blp = Blueprint("events", __name__, url_prefix="/api", description="Live events 
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 # XREAD blocks at most this long: below the Redis client's socket timeout (5 s).
 _MAX_BLOCK_SECONDS = 4.0
+_CAP_SETTING = {OpenStreams.GLOBAL: "SSE_MAX_STREAMS", OpenStreams.PER_KEY: "SSE_MAX_STREAMS_PER_KEY"}
 _SSE_DOC = {"description": "A `text/event-stream` of events", "content": {"text/event-stream": {}}}
 
 
@@ -86,6 +91,24 @@ def _stream(
             last_write = time.monotonic()
 
 
+class TooManyStreams(TooManyRequests):
+    code, default_message = "TOO_MANY_STREAMS", "Too many event streams are open"
+
+
+def _leased(body: Iterator[bytes], slots: OpenStreams, key_id: str, token: str) -> Iterator[bytes]:
+    """`body`, renewing the stream's slot while it runs and giving it back however it ends (the client
+    gone, the server stopping, the time limit)."""
+    renewed = time.monotonic()
+    try:
+        for chunk in body:
+            yield chunk
+            if time.monotonic() - renewed >= RENEW_EVERY_SECONDS:
+                slots.renew(key_id, token)
+                renewed = time.monotonic()
+    finally:
+        slots.release(key_id, token)
+
+
 def _respond(query: dict[str, Any], stream_key: str, only: list[str] | None) -> Response:
     wired = services()
     log = event_log(wired.redis, wired.settings)
@@ -94,9 +117,18 @@ def _respond(query: dict[str, Any], stream_key: str, only: list[str] | None) -> 
     if names and "*" in names:
         names = None
     settings = wired.settings
+    key_id, token = current_principal().key.id, secrets.token_hex(8)
+    full = wired.open_streams.take(key_id, token)
+    if full is not None:
+        caps = wired.open_streams.caps
+        limit = caps.total if full == OpenStreams.GLOBAL else caps.per_key
+        raise TooManyStreams(
+            retry_after_seconds=5, details={"limit": limit, "scope": full, "setting": _CAP_SETTING[full]}
+        )
     body = _stream(
         log, stream_key, after, names, only, settings.sse_keepalive_seconds, settings.sse_max_seconds
     )
+    body = _leased(body, wired.open_streams, key_id, token)
     return Response(
         stream_with_context(body),
         mimetype="text/event-stream",
@@ -109,7 +141,7 @@ class SessionEvents(MethodView):
     @requires(Role.VIEWER)
     @blp.arguments(EventsQuerySchema(), location="query")
     @blp.doc(responses={"200": _SSE_DOC})
-    @blp.errors(400, 404)
+    @blp.errors(400, 404, 429)
     def get(self, query: dict[str, Any], session_id: str) -> Response:
         """Stream the session's events (Server-Sent Events), resuming after `Last-Event-ID`."""
         services().sessions.get(session_id)  # 404 for an unknown session
@@ -121,7 +153,7 @@ class AllEvents(MethodView):
     @requires(Role.VIEWER)
     @blp.arguments(EventsQuerySchema(), location="query")
     @blp.doc(responses={"200": _SSE_DOC})
-    @blp.errors(400)
+    @blp.errors(400, 429)
     def get(self, query: dict[str, Any]) -> Response:
         """Stream the events of every session the key may see (Server-Sent Events)."""
         only = current_principal().key.allowed_sessions or None
