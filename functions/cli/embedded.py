@@ -9,6 +9,7 @@ before Redis; a child that dies stops everything too, and `up` exits 1 naming it
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import sys
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from functions.cli.processes import ChildExited, ChildSpec, StopRequested, Supervisor
-from functions.cli.redis_server import RedisLaunchError, start_redis
+from functions.cli.redis_server import PASSWORD_NAME, RedisLaunchError, private_directory, start_redis
 from functions.config import Settings, environment_snapshot, load_settings
 from functions.queueing import WORKER_QUEUES
 
@@ -128,7 +129,8 @@ def _start_everything(
     settings: Settings, options: UpOptions, supervisor: Supervisor, console: Console, started: float
 ) -> None:
     _require_free_port(settings)
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # keys and auth state live here
+    private_directory(settings.data_dir)  # keys, auth state, media and Redis's AOF live here
+    os.umask(0o077)  # so do the files every child creates: private from the first byte
     settings = _with_redis(settings, supervisor, console)
     admin = _prepare_state(settings)
     env = environment_snapshot(settings)
@@ -153,7 +155,10 @@ def _with_redis(settings: Settings, supervisor: Supervisor, console: Console) ->
     directory = settings.data_dir / "redis"
     server = start_redis(directory, poll=supervisor.check)
     supervisor.adopt("redis", server.child, INFRASTRUCTURE_WAVE)
-    console.say(f"openwa: Redis    private redis-server on {server.host}:{server.port}, AOF in {directory}")
+    console.say(
+        f"openwa: Redis    private redis-server on {server.host}:{server.port}, AOF in {directory} "
+        f"(password in {directory / PASSWORD_NAME})"
+    )
     return settings.model_copy(update={"redis_url": server.url})
 
 

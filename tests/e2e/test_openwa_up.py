@@ -45,6 +45,12 @@ def _environment(**extra: str) -> dict[str, str]:
     return env
 
 
+def _redis_url(address: str, data: Path) -> str:
+    """The private Redis of an `up` on `data`, with the password `up` keeps beside its AOF."""
+    password = (data / "redis" / "password").read_text().strip()
+    return f"redis://:{password}@{address}/0"
+
+
 def _process_tree(root: int) -> dict[int, tuple[int, str]]:
     """pid -> (start time, cmdline) of every process below `root`, read straight from /proc."""
     parents: dict[int, int] = {}
@@ -137,6 +143,8 @@ def _start_up(cwd: Path, *args: str, **env: str) -> Up:
 @pytest.fixture
 def running_up(tmp_path: Path) -> Iterator[tuple[Up, int, Path, float]]:
     port, data = free_port(), tmp_path / "data"
+    data.mkdir(mode=0o755)  # made by the user beforehand, readable by everyone: `up` makes it private
+    data.chmod(0o755)
     started = time.monotonic()
     up = _start_up(tmp_path, "--port", str(port), "--data-dir", str(data))
     try:
@@ -159,6 +167,7 @@ def test_up_serves_with_an_admin_key_and_ctrl_c_leaves_nothing_behind(
     assert httpx.get(f"{base}/api/health/ready", timeout=5).status_code == 200
     key_file = data / ".api-key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
     key = key_file.read_text().strip()
     assert key in up.drain()  # printed once, on first boot
     validated = httpx.post(f"{base}/api/auth/validate", headers={"X-API-Key": key}, timeout=5)
@@ -189,10 +198,10 @@ def test_up_serves_with_an_admin_key_and_ctrl_c_leaves_nothing_behind(
 def test_a_second_ctrl_c_during_a_job_also_takes_down_the_work_horse(
     running_up: tuple[Up, int, Path, float],
 ) -> None:
-    up, _port, _data, _ = running_up
+    up, _port, data, _ = running_up
     redis_at = re.search(r"redis-server on (127\.0\.0\.1:\d+)", up.drain())
     assert redis_at, up.drain()
-    job = Queue("webhooks", connection=Redis.from_url(f"redis://{redis_at.group(1)}/0")).enqueue(
+    job = Queue("webhooks", connection=Redis.from_url(_redis_url(redis_at.group(1), data))).enqueue(
         "time.sleep", 120, job_timeout=300
     )
     # Wait for the worker, its scheduler and the horse running the job (in its own process group).
@@ -213,7 +222,7 @@ def test_a_second_ctrl_c_during_a_job_also_takes_down_the_work_horse(
 def test_keys_create_prints_a_scoped_key_once_that_the_api_accepts(
     running_up: tuple[Up, int, Path, float], tmp_path: Path
 ) -> None:
-    up, port, _data, _ = running_up
+    up, port, data, _ = running_up
     redis_at = re.search(r"redis-server on (127\.0\.0\.1:\d+)", up.drain())
     assert redis_at, up.drain()
 
@@ -230,7 +239,7 @@ def test_keys_create_prints_a_scoped_key_once_that_the_api_accepts(
             "127.0.0.1",
         ],
         cwd=tmp_path,
-        env=_environment(REDIS_URL=f"redis://{redis_at.group(1)}/0"),
+        env=_environment(REDIS_URL=_redis_url(redis_at.group(1), data)),
         capture_output=True,
         text=True,
         timeout=30,

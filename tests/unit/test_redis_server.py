@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 from redis import Redis
+from redis.exceptions import AuthenticationError
 
 from functions.cli import proctable
 from functions.cli.redis_server import RedisLaunchError, find_redis_server, start_redis
@@ -47,6 +49,39 @@ def test_private_redis_answers_ping_then_stops_and_frees_its_port(tmp_path: Path
     assert server.child.process.returncode == 0  # SIGTERM: a clean shutdown, AOF fsynced
     assert _port_is_free(server.port)
     assert (tmp_path / "redis" / "appendonly.aof").exists()
+
+
+def test_the_private_redis_wants_its_password_and_keeps_its_files_to_this_user(tmp_path: Path) -> None:
+    directory = tmp_path / "redis"
+    directory.mkdir(mode=0o755)
+    directory.chmod(0o755)  # made by the user beforehand, readable by everyone
+    server = start_redis(directory)
+    try:
+        anonymous = Redis(host=server.host, port=server.port)
+        with pytest.raises(AuthenticationError):
+            anonymous.set("openwa:api-key:forged", "admin")
+        anonymous.close()
+        client = Redis.from_url(server.url)
+        client.set("message", "a body")
+        client.close()
+        cmdline = Path(f"/proc/{server.pid}/cmdline").read_bytes()
+    finally:
+        server.stop()
+
+    assert server.password.encode() not in cmdline  # /proc/<pid>/cmdline is world-readable
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    files = [path for path in directory.rglob("*") if path.is_file()]
+    assert {path.name for path in files} >= {"password", "redis.conf", "redis.log"}
+    assert any(path.name.endswith(".aof") for path in files)
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in files} == {
+        path.name: 0o600 for path in files
+    }
+
+    again = start_redis(directory)  # the same password on every start: the AOF's clients keep working
+    try:
+        assert again.password == server.password
+    finally:
+        again.stop()
 
 
 def test_data_written_before_a_stop_is_there_after_a_restart(tmp_path: Path) -> None:
