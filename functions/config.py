@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Storage
     storage_type: StorageType = StorageType.LOCAL
     storage_local_path: Path | None = None
+    # Storage calls fail at once for STORAGE_BREAKER_RESET_SECONDS after this many consecutive outages.
+    storage_breaker_failures: int = Field(3, ge=1, le=1000)
+    storage_breaker_reset_seconds: float = Field(15.0, gt=0, le=3600)
     s3_endpoint: str | None = None
     s3_bucket: str = Field("openwa", min_length=3, max_length=63)
     s3_region: str = "us-east-1"

@@ -4,7 +4,8 @@ Keys are `/`-separated relative paths: `auth/<sessionId>/state.bin`, `media/<ses
 `exports/...`. Every public method validates its key here, before a backend sees it, so both backends refuse
 the same keys (`InvalidBlobKey`) and no key can escape the local storage root.
 Backends translate their own failures: a missing object is `BlobNotFound`, anything else that stops the
-store from answering is `StorageUnavailable`.
+store from answering is `StorageUnavailable`. Reads and writes go through a circuit breaker
+(`breaker.py`): while storage is known down they fail at once instead of waiting out timeouts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from functions.core.errors import InvalidBlobKey, ValidationFailed
+from functions.storage.breaker import StorageBreaker
 
 MAX_KEY_BYTES = 1024  # S3's limit, applied to both backends so a key valid locally is valid on S3.
 MAX_URL_TTL_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer.
@@ -82,24 +84,25 @@ class BlobStorage(ABC):
     Public methods validate keys and delegate to the `_`-prefixed hooks that backends implement.
     """
 
-    def __init__(self, *, default_ttl_seconds: int) -> None:
+    def __init__(self, *, default_ttl_seconds: int, breaker: StorageBreaker | None = None) -> None:
         self.default_ttl_seconds = validate_ttl(default_ttl_seconds)
+        self.breaker = breaker or StorageBreaker()
 
     def put(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         """Store `data` at `key`, replacing any object there. No content type means octet-stream."""
-        self._put(validate_key(key), bytes(data), content_type or DEFAULT_CONTENT_TYPE)
+        self.breaker.call(self._put, validate_key(key), bytes(data), content_type or DEFAULT_CONTENT_TYPE)
 
     def get(self, key: str) -> bytes:
         """The object's bytes; BlobNotFound if there is none."""
-        return self._get(validate_key(key))
+        return self.breaker.call(self._get, validate_key(key))
 
     def head(self, key: str) -> BlobInfo | None:
         """Size, content type and modification time, or None if there is no object at `key`."""
-        return self._head(validate_key(key))
+        return self.breaker.call(self._head, validate_key(key))
 
     def delete(self, key: str) -> None:
         """Remove the object; deleting a missing key is not an error (idempotent)."""
-        self._delete(validate_key(key))
+        self.breaker.call(self._delete, validate_key(key))
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every object whose key starts with `prefix`; return how many were removed.
@@ -108,7 +111,7 @@ class BlobStorage(ABC):
         """
         if not validate_prefix(prefix):
             raise InvalidBlobKey("Refusing to delete every object (empty prefix)")
-        return self._delete_prefix(prefix)
+        return self.breaker.call(self._delete_prefix, prefix)
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         """Keys starting with `prefix` (a plain string prefix, as in S3), in ascending order, lazily."""

@@ -34,6 +34,7 @@ from functions.core.errors import (
     StorageUnavailable,
 )
 from functions.storage.base import DEFAULT_CONTENT_TYPE, BlobInfo, BlobStorage
+from functions.storage.breaker import StorageBreaker, breaker_from_settings
 
 if TYPE_CHECKING:
     from functions.config import Settings
@@ -92,9 +93,15 @@ class LocalStorage(BlobStorage):
     """Blob storage in a directory. Safe for several threads and processes sharing the same root."""
 
     def __init__(
-        self, root: Path, *, signer: UrlSigner, base_url: str, default_ttl_seconds: int = 3600
+        self,
+        root: Path,
+        *,
+        signer: UrlSigner,
+        base_url: str,
+        default_ttl_seconds: int = 3600,
+        breaker: StorageBreaker | None = None,
     ) -> None:
-        super().__init__(default_ttl_seconds=default_ttl_seconds)
+        super().__init__(default_ttl_seconds=default_ttl_seconds, breaker=breaker)
         self.root = root
         self._objects = root / "objects"
         self._meta = root / "meta"
@@ -110,6 +117,7 @@ class LocalStorage(BlobStorage):
             signer=UrlSigner.from_envelope(envelope),
             base_url=settings.base_url or f"http://127.0.0.1:{settings.port}",
             default_ttl_seconds=settings.signed_url_ttl_seconds,
+            breaker=breaker_from_settings(settings),
         )
 
     def verify_signed_request(self, key: str, expires: str, signature: str, now: float | None = None) -> None:
@@ -129,6 +137,7 @@ class LocalStorage(BlobStorage):
             probe.unlink()
         except OSError as exc:
             raise _unavailable("check", exc) from exc
+        self.breaker.recovered()
 
     def _put(self, key: str, data: bytes, content_type: str) -> None:
         with self._translated(key, "put"):

@@ -2,8 +2,9 @@
 
 The bucket is created on first use if it does not exist. Every botocore failure is translated where it
 enters: a missing object becomes `BlobNotFound`, everything else `StorageUnavailable` (503). Timeouts and
-retries are short on purpose: a dead S3 must fail a request in seconds, not hang a worker for minutes, and
-`check()` uses a separate single-attempt client so a health probe answers within about three seconds.
+retries are short on purpose: a dead S3 must fail a call within about 15 s (2 attempts of a 2 s connect and a
+5 s read), and the breaker (`breaker.py`) then fails the next ones at once while it is down; `check()` uses
+a separate single-attempt client so a health probe answers within about three seconds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.core.errors import BlobNotFound, StorageUnavailable
 from functions.storage.base import DEFAULT_CONTENT_TYPE, BlobInfo, BlobStorage
+from functions.storage.breaker import StorageBreaker, breaker_from_settings
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -44,9 +46,10 @@ class S3Storage(BlobStorage):
         region: str = "us-east-1",
         default_ttl_seconds: int = 3600,
         batch_size: int = _DELETE_BATCH,
+        breaker: StorageBreaker | None = None,
     ) -> None:
         """`batch_size` (1-1000) is the listing page and DeleteObjects batch of `delete_prefix`."""
-        super().__init__(default_ttl_seconds=default_ttl_seconds)
+        super().__init__(default_ttl_seconds=default_ttl_seconds, breaker=breaker)
         if not 1 <= batch_size <= _DELETE_BATCH:
             raise ValueError(f"batch_size must be 1-{_DELETE_BATCH}")
         self.bucket = bucket
@@ -66,10 +69,11 @@ class S3Storage(BlobStorage):
         session = boto3.session.Session()
         return cls(
             settings.s3_bucket,
-            client=_make_client(session, settings, connect_timeout=2.0, read_timeout=10.0, attempts=3),
+            client=_make_client(session, settings, connect_timeout=2.0, read_timeout=5.0, attempts=2),
             probe_client=_make_client(session, settings, connect_timeout=1.0, read_timeout=1.5, attempts=1),
             region=settings.s3_region,
             default_ttl_seconds=settings.signed_url_ttl_seconds,
+            breaker=breaker_from_settings(settings),
         )
 
     def check(self) -> None:
@@ -77,6 +81,7 @@ class S3Storage(BlobStorage):
         with self._translated("check"):
             self._head_or_create_bucket(self._probe)
         self._bucket_ready = True
+        self.breaker.recovered()
 
     def _put(self, key: str, data: bytes, content_type: str) -> None:
         self._ensure_bucket()
