@@ -6,7 +6,9 @@ publish nothing — a message WhatsApp Web re-announces (after a reload or recon
 announced once; an ack that does not move a message forward is not announced again.
 
 Inbound media is downloaded from the page and stored under `media/<sessionId>/<messageId>`; events and
-records carry a signed, expiring URL, mimetype, filename and size, never the bytes.
+records carry a signed, expiring URL, mimetype, filename and size, never the bytes. A message never waits
+for storage: while storage is down it is recorded and announced with its media `pending` (no URL yet), and
+`runner.pending_media` stores the media later and announces `message.media_ready`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 from functions.core.clock import iso, utcnow
+from functions.core.errors import StorageUnavailable
 from functions.core.messages import STATUS_RANK, Direction, MessageStatus, status_for_ack
 from functions.services.messages import media_key
 from functions.state.messages import MessageRepository
 from functions.storage import BlobStorage
 from runner.engines.base import Engine, EngineError
+from runner.pending_media import PendingMedia
 
 log = logging.getLogger(__name__)
 StoredHook = Callable[[str, dict[str, Any]], None]
@@ -40,9 +44,11 @@ class Inbox:
         max_media_bytes: int,
         on_recorded: StoredHook | None = None,
         on_failed: Callable[[], None] | None = None,
+        pending: PendingMedia | None = None,
     ) -> None:
         self._session_id, self._repo, self._storage, self._engine = session_id, repo, storage, engine
         self._max_media_bytes = max_media_bytes
+        self._pending = pending  # media to store once storage is back
         self._on_recorded = on_recorded  # (direction, record) for counters and metrics
         self._on_failed = on_failed  # WhatsApp rejected an own message (ack -1)
 
@@ -69,11 +75,17 @@ class Inbox:
     async def _received(self, data: dict[str, Any]) -> dict[str, Any] | None:
         if await self._known(data["id"]) is not None:
             return None
+        unstored: bytes | None = None
         if data.get("hasMedia"):
-            data = await self._store_media(data)
+            data, unstored = await self._store_media(data)
         record = self._record(data, Direction.INCOMING, MessageStatus.DELIVERED)
         if not await asyncio.to_thread(self._repo.create_if_absent, record):
             return None
+        if unstored is not None and self._pending is not None:
+            media = data["media"]
+            await self._pending.add(
+                data["id"], record["chatId"], media.get("mimetype"), media.get("filename"), unstored
+            )
         self._recorded(Direction.INCOMING, record)
         if isinstance(data.get("media"), dict):  # the storage key is ours, not the customer's
             data = {**data, "media": {k: v for k, v in data["media"].items() if k != "key"}}
@@ -149,22 +161,30 @@ class Inbox:
             reactions.pop(sender, None)
         self._repo.update(self._session_id, message_id, reactions=reactions)
 
-    async def _store_media(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def _store_media(self, data: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
+        """`data` with its media stored (its URL), or omitted (too large, not downloadable); and the bytes
+        when storage was down (the media is then `pending`, for `runner.pending_media` to store)."""
         media = dict(data.get("media") or {})
         size = int(media.get("sizeBytes") or 0)
         if size > self._max_media_bytes:
-            return {**data, "media": {**media, "omitted": True, "omitReason": "too_large"}}
+            return {**data, "media": {**media, "omitted": True, "omitReason": "too_large"}}, None
         try:
             blob = await self._engine.download_media(data["id"])
         except EngineError as exc:
             log.warning("session %s: media of %s not downloaded: %s", self._session_id, data["id"], exc)
-            return {**data, "media": {**media, "omitted": True, "omitReason": "download_failed"}}
+            return {**data, "media": {**media, "omitted": True, "omitReason": "download_failed"}}, None
         key = media_key(self._session_id, data["id"])
         mimetype = media.get("mimetype") or blob.mimetype or "application/octet-stream"
-        await asyncio.to_thread(self._storage.put, key, blob.data, content_type=mimetype)
+        media.update(mimetype=mimetype, sizeBytes=len(blob.data))
+        try:
+            await asyncio.to_thread(self._storage.put, key, blob.data, content_type=mimetype)
+        except StorageUnavailable as exc:
+            log.warning(
+                "session %s: media of %s pending (storage down): %s", self._session_id, data["id"], exc
+            )
+            return {**data, "media": {**media, "url": None, "pending": True}}, blob.data
         url = await asyncio.to_thread(self._storage.signed_url, key)
-        stored = {**media, "mimetype": mimetype, "sizeBytes": len(blob.data), "url": url, "key": key}
-        return {**data, "media": stored}
+        return {**data, "media": {**media, "url": url, "key": key}}, None
 
     def _record(self, data: dict[str, Any], direction: Direction, status: MessageStatus) -> dict[str, Any]:
         now = iso(utcnow())
@@ -183,7 +203,9 @@ class Inbox:
             if data.get(name)
         }
         if media:
-            metadata["media"] = {k: media.get(k) for k in ("mimetype", "filename", "sizeBytes", "omitted")}
+            metadata["media"] = {
+                k: media.get(k) for k in ("mimetype", "filename", "sizeBytes", "omitted", "pending")
+            }
             metadata["media"]["size"] = media.get("sizeBytes")
         return {
             "id": data["id"],

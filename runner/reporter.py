@@ -18,6 +18,7 @@ from redis import Redis
 from functions.config import Settings
 from functions.core.clock import utcnow
 from functions.core.enums import DesiredState, SessionStatus
+from functions.core.errors import StorageUnavailable
 from functions.core.models import Session
 from functions.state.sessions import SessionRepository
 from runner.auth_store import AuthStore
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 LOGGED_OUT_REASON = "logged out from the phone"
 SETTLED_SNAPSHOT_SECONDS = 3.0
+SNAPSHOT_FIRST_RETRY_SECONDS = 1.0
+SNAPSHOT_MAX_RETRY_SECONDS = 30.0
 
 
 class Reporter:
@@ -57,6 +60,7 @@ class Reporter:
         self.closing = False  # after a logout nothing more is reported or stored
         self._announced = False
         self._settled_snapshot: asyncio.Future[None] | None = None
+        self._snapshot_retry: asyncio.Future[None] | None = None
 
     @property
     def session_id(self) -> str:
@@ -99,6 +103,7 @@ class Reporter:
     async def on_event(self, name: str, data: dict[str, Any]) -> None:
         if self.closing:
             return
+        data = without_lone_surrogates(data)  # WhatsApp text may hold them; records and events cannot
         if name == "session.restriction":  # also shown on the session (`restriction`), as OpenWA does
             await asyncio.to_thread(self.write, restriction=data if data.get("active") else None)
         if self.inbox is not None and name.startswith("message."):
@@ -116,17 +121,42 @@ class Reporter:
             await asyncio.to_thread(self._auth.wipe, self.session_id)
             self._on_lost("logged out")
         elif self.status is SessionStatus.READY:
-            await self.save_snapshot()
+            await self.store_snapshot()
             # And once more when the browser has flushed what linking wrote (localStorage lands on disk a
             # second or more after the write), so a failover right after linking needs no QR.
             self._settled_snapshot = asyncio.ensure_future(self._snapshot_after(SETTLED_SNAPSHOT_SECONDS))
 
     async def _snapshot_after(self, delay: float) -> None:
         await asyncio.sleep(delay)
+        await self.store_snapshot()
+
+    async def store_snapshot(self) -> None:
+        """`save_snapshot` now; if storage is down, again in the background with backoff until one is
+        stored (each attempt takes a fresh snapshot), so credentials are never left unsaved until the next
+        periodic snapshot. Never raises."""
         try:
             await self.save_snapshot()
-        except Exception:  # a later snapshot (periodic, or at shutdown) will do
-            log.exception("session %s: settled auth snapshot failed", self.session_id)
+        except StorageUnavailable as exc:
+            log.warning(
+                "session %s: auth snapshot not stored (storage down), retrying: %s", self.session_id, exc
+            )
+            if self._snapshot_retry is None or self._snapshot_retry.done():
+                self._snapshot_retry = asyncio.ensure_future(self._retry_snapshot())
+        except Exception:
+            log.exception("session %s: auth snapshot failed", self.session_id)
+
+    async def _retry_snapshot(self) -> None:
+        delay = SNAPSHOT_FIRST_RETRY_SECONDS
+        while not self.closing:
+            await asyncio.sleep(delay)
+            try:
+                await self.save_snapshot()
+                return
+            except StorageUnavailable:
+                delay = min(delay * 2, SNAPSHOT_MAX_RETRY_SECONDS)
+            except Exception:  # not an outage: the periodic snapshot will try again
+                log.exception("session %s: auth snapshot retry failed", self.session_id)
+                return
 
     async def on_engine_lost(self, reason: str) -> None:
         """The browser died under the session: end the process as crashed, so that the supervisor starts the
@@ -153,6 +183,34 @@ class Reporter:
         self.status = SessionStatus.FAILED
         if self.write(status=SessionStatus.FAILED, last_error=reason, qr=None):
             self.publish("session.status", {"status": SessionStatus.FAILED.value})
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """`value` with every lone UTF-16 surrogate in its strings (keys included) replaced by U+FFFD.
+
+    A JavaScript string may hold half of a surrogate pair (a message cut inside an emoji), which Python
+    receives as a lone surrogate that cannot be encoded as UTF-8: storing or publishing it would fail, and
+    the message would be lost. Replaced, it is kept, as WhatsApp's own clients show it.
+    """
+    if isinstance(value, str):
+        return (
+            value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            if _has_surrogate(value)
+            else value
+        )
+    if isinstance(value, dict):
+        return {without_lone_surrogates(key): without_lone_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    return value
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _fields_for(change: StatusChange) -> dict[str, Any]:

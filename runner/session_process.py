@@ -62,6 +62,7 @@ from runner.inbox import Inbox
 from runner.leases import Lease, LeaseStore
 from runner.outbox import Outbox
 from runner.pacing import Pacer
+from runner.pending_media import PendingMedia
 from runner.priority import lower_priority
 from runner.reconnect import ReconnectPolicy
 from runner.reporter import Reporter
@@ -111,6 +112,9 @@ class SessionRuntime:
             self.conn, keys, retention_seconds=settings.message_retention_days * 86_400
         )
         counters = MessageCounters(self.conn, keys)
+        self.pending_media = PendingMedia(
+            self.session_id, self.messages, self.storage, self.engine, self.reporter.publish
+        )
         self.reporter.inbox = Inbox(
             self.session_id,
             self.messages,
@@ -119,6 +123,7 @@ class SessionRuntime:
             max_media_bytes=settings.inbound_media_max_bytes,
             on_recorded=counters.recorded,
             on_failed=counters.failed,
+            pending=self.pending_media,
         )
         self.outbox = Outbox(
             self.conn,
@@ -205,6 +210,7 @@ class SessionRuntime:
             self._release_held(),
             self._release_scheduled(),
             self._cpu_priority(),
+            self._store_pending_media(),
         )
         self._tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
 
@@ -220,11 +226,16 @@ class SessionRuntime:
                 )
             await asyncio.sleep(PRIORITY_REFRESH_SECONDS)
 
+    async def _store_pending_media(self) -> None:
+        """Media that arrived while storage was down (`runner.pending_media`), this process's and any an
+        earlier process of the session left pending."""
+        await self.pending_media.resume()
+        await self.pending_media.run(lambda: self.reporter.status is SessionStatus.READY)
+
     async def _snapshot_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.auth_snapshot_interval)
-            with contextlib.suppress(Exception):
-                await self.reporter.save_snapshot()
+            await self.reporter.store_snapshot()
 
     async def _release_held(self) -> None:
         """Sends held for readiness (`"queue": true`, or a job that found the session down) go to the queue

@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from functions.cli.serve import gunicorn_argv
 
@@ -44,3 +48,53 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> Non
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+class MotoServer:
+    """moto's S3 server as a process of its own, so a test can stop it (refusing), freeze it (SIGSTOP:
+    connections accepted, never answered) and start it again on the same port (empty again, as moto keeps
+    everything in memory)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                httpx.get(f"{self.endpoint}/moto-api/", timeout=1)
+                return
+            except httpx.TransportError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("moto did not start") from None
+                time.sleep(0.1)
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+            self.process.wait()
+
+    def settings(self) -> dict[str, str]:
+        """The environment that points the gateway's storage here."""
+        return {
+            "STORAGE_TYPE": "s3",
+            "S3_ENDPOINT": self.endpoint,
+            "S3_ACCESS_KEY_ID": "testing",
+            "S3_SECRET_ACCESS_KEY": "testing",
+        }

@@ -188,6 +188,10 @@ class Keys:
     def sender_messages(self, session_id: str, sender: str) -> str:
         return f"{self.prefix}:session:{session_id}:from:{sender}:msgs"
 
+    def media_pending(self, session_id: str) -> str:
+        """SET of the ids of received messages whose media is not stored yet (storage was down)."""
+        return f"{self.prefix}:session:{session_id}:media-pending"
+
     def held_messages(self, session_id: str) -> str:
         """Sends waiting for the session to be ready: a sorted set scored by acceptance order."""
         return f"{self.prefix}:session:{session_id}:holds"

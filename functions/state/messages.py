@@ -312,6 +312,28 @@ class MessageRepository:
         with translate_redis_errors():
             return int(self._advance(keys=[self._keys.message(session_id, message_id)], args=args))
 
+    def mark_media_pending(self, session_id: str, message_id: str) -> None:
+        """Remember that the media of `message_id` is still to be stored (see `runner.pending_media`)."""
+        with translate_redis_errors():
+            self._conn.sadd(self._keys.media_pending(session_id), message_id)
+
+    def media_pending(self, session_id: str) -> list[str]:
+        """The ids of the session's messages whose media is still to be stored."""
+        with translate_redis_errors():
+            members = self._conn.smembers(self._keys.media_pending(session_id))
+        return sorted(text(member) for member in members)
+
+    def media_stored(self, session_id: str, message_id: str, **fields: Any) -> bool:
+        """The media of `message_id` is stored: set the record's `fields` and forget it as pending. False
+        when the record is gone (expired, or its session deleted)."""
+        updated = self.update(session_id, message_id, **fields)
+        self.forget_media_pending(session_id, message_id)
+        return updated
+
+    def forget_media_pending(self, session_id: str, message_id: str) -> None:
+        with translate_redis_errors():
+            self._conn.srem(self._keys.media_pending(session_id), message_id)
+
     def update(self, session_id: str, message_id: str, **fields: Any) -> bool:
         """Set fields of an existing record (body after an edit, reactions...); False if it is gone (never
         recreates an expired record without its TTL)."""

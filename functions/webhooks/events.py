@@ -20,6 +20,8 @@ EVENT_NAMES: tuple[str, ...] = (
     "message.revoked",
     "message.reaction",
     "message.edited",
+    # Ours: the media of a `message.received` that arrived while storage was down is stored now (its URL).
+    "message.media_ready",
     "session.status",
     "session.qr",
     "session.authenticated",
@@ -64,6 +66,7 @@ _BASE_KEYS: dict[str, Callable[[str, dict[str, Any], str], str | None]] = {
     "message.revoked": lambda sid, d, _: f"rev_{sid}_{d.get('revokedId') or d.get('id')}",
     "message.edited": lambda sid, d, at: f"edit_{sid}_{_message_id(d)}_{d.get('timestamp', at)}",
     "message.reaction": lambda sid, d, at: f"react_{sid}_{d.get('messageId')}_{d.get('senderId')}_{at}",
+    "message.media_ready": lambda sid, d, _: f"media_{sid}_{d.get('messageId')}",
     "session.qr": lambda sid, d, _: f"qr_{sid}_{_digest(d.get('qr'))}",
     "session.status": lambda sid, d, at: f"sess_{sid}_{d.get('status')}_{at}",
     "session.authenticated": lambda sid, d, at: f"auth_{sid}_{at}",

@@ -9,15 +9,10 @@ client timeout and retries (about 30 s each, seen in the attack run).
 from __future__ import annotations
 
 import base64
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from flask.testing import FlaskClient
 
@@ -26,40 +21,24 @@ from functions.cli.redis_server import free_port
 from functions.config import Settings
 from functions.core.errors import BlobNotFound
 from functions.storage import build_storage
+from tests.live import MotoServer
 
 PNG = base64.b64encode(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")).decode()
 
 
 @pytest.fixture
-def moto_process() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{endpoint}/moto-api/", timeout=1)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "moto did not start"
-            time.sleep(0.1)
-    try:
-        yield process, endpoint
-    finally:
-        os.kill(process.pid, signal.SIGCONT)
-        process.kill()
-        process.wait()
+def moto() -> Iterator[MotoServer]:
+    server = MotoServer(free_port())
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def s3_settings(make_settings: Callable[..., Settings], moto_process: tuple[Any, str]) -> Settings:
+def s3_settings(make_settings: Callable[..., Settings], moto: MotoServer) -> Settings:
     settings: Settings = make_settings(
         storage_type="s3",
-        s3_endpoint=moto_process[1],
+        s3_endpoint=moto.endpoint,
         s3_access_key_id="testing",
         s3_secret_access_key="testing",
         storage_breaker_failures=1,
@@ -81,13 +60,13 @@ def _send_image(
 
 
 def test_frozen_storage_fails_the_first_call_slowly_and_the_next_ones_at_once_until_it_answers_again(
-    s3_settings: Settings, moto_process: tuple[subprocess.Popen[bytes], str], admin_headers: dict[str, str]
+    s3_settings: Settings, moto: MotoServer, admin_headers: dict[str, str]
 ) -> None:
     client = create_app(s3_settings).test_client()
     session_id = client.post("/api/sessions", json={"name": "outage"}, headers=admin_headers).get_json()["id"]
     assert _send_image(client, admin_headers, session_id)[0] == 201  # storage works: the bucket exists
 
-    os.kill(moto_process[0].pid, signal.SIGSTOP)
+    moto.freeze()
     first = _send_image(client, admin_headers, session_id)
     second = _send_image(client, admin_headers, session_id)
     assert (first[0], first[1]["code"]) == (503, "STORAGE_UNAVAILABLE")
@@ -95,7 +74,7 @@ def test_frozen_storage_fails_the_first_call_slowly_and_the_next_ones_at_once_un
     assert second[1]["details"]["reason"] == "circuit_open"
     assert second[2] < 0.5, f"the second send waited {second[2]:.1f} s on storage known to be down"
 
-    os.kill(moto_process[0].pid, signal.SIGCONT)
+    moto.thaw()
     assert client.get("/api/health/ready").status_code == 200  # the probe reaches storage: calls go through
     assert _send_image(client, admin_headers, session_id)[0] == 201
 

@@ -113,7 +113,15 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack_settings() -> dict[str, str]:
+    """Extra environment for the module's stack; a module overrides this fixture to change settings."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory, stack_settings: dict[str, str]
+) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("runner-stack")
     sandbox_port, api_port = free_port(), free_port()
     sandbox_cmd = [sys.executable, "-m", "runner.sandbox", "--port", str(sandbox_port)]
@@ -132,6 +140,7 @@ def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -
         MEDIA_DOWNLOAD_MAX_BYTES=str(MEDIA_MAX_BYTES),
         SSRF_ALLOWED_HOSTS="127.0.0.1",
         BASE_URL=f"http://127.0.0.1:{api_port}",  # signed media URLs point at this API
+        **stack_settings,
     )
     api_cmd = api_argv(api_port)
     sandbox = subprocess.Popen(sandbox_cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
