@@ -64,6 +64,7 @@ def stop(signum, frame):
         log.write(sys.argv[2] + "\\n")
     sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
+open(sys.argv[3], "w").write("ready")  # only now does SIGTERM reach `stop`
 while True:
     time.sleep(0.1)
 """
@@ -132,8 +133,12 @@ def test_an_orphaned_horse_is_killed_after_its_worker_died(tmp_path: Path) -> No
 def test_services_stop_before_the_infrastructure_they_use(tmp_path: Path) -> None:
     log = tmp_path / "order"
     with Supervisor(say=print, escalation=FAST) as supervisor:
-        supervisor.start(ChildSpec("redis", _python(RECORDS_ITS_STOP, str(log), "redis"), stop_wave=0))
-        supervisor.start(ChildSpec("api", _python(RECORDS_ITS_STOP, str(log), "api"), stop_wave=1))
-        supervisor.sleep(0.5)
+        for name, wave in (("redis", 0), ("api", 1)):
+            ready = str(tmp_path / f"{name}.ready")
+            supervisor.start(
+                ChildSpec(name, _python(RECORDS_ITS_STOP, str(log), name, ready), stop_wave=wave)
+            )
+        for name in ("redis", "api"):  # a started interpreter, not a guess at how long one takes
+            _wait_for(tmp_path / f"{name}.ready")
 
     assert log.read_text().split() == ["api", "redis"]
