@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+_URL_LOGGERS = ("httpx", "httpcore")
+
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
     """Configure structlog and the stdlib root logger once per process (idempotent)."""
@@ -35,6 +37,10 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric)
+    # httpx logs every request's full URL at info, query string included: media URLs carry signed tokens.
+    # Its warnings and errors still pass; our own code logs what it fetched, redacted, when it matters.
+    for name in _URL_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

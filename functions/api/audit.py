@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import g, request
+from flask import Response, g, request
 
 from functions.api.client_ip import client_ip
 from functions.api.wiring import services
 from functions.core.errors import DomainError
 from functions.core.models import AuditEntry, Session
 from functions.log import get_logger
-from functions.services.api_keys import KEY_PREFIX
+from functions.services.api_keys import KEY_PREFIX, display_prefix
 from functions.state import metrics
 
 log = get_logger(__name__)
@@ -29,10 +29,13 @@ def audit(
     severity: str = "info",
     status_code: int | None = None,
     error_message: str | None = None,
+    on_failure: bool = False,
     **metadata: Any,
 ) -> None:
-    """Append an audit entry for the current request. Never fails the request: a lost audit line is
-    logged, the user's action already happened. `session_id` names a session when no record is at hand."""
+    """Append an audit entry for the current request, once its response is known and only if the request
+    succeeded (`flush_audit`): a client that got an error must not find the action recorded as done.
+    `on_failure` writes at once, whatever the outcome (the record of a refusal). Never fails the request: a
+    lost audit line is logged. `session_id` names a session when no record is at hand."""
     wired = services()
     principal = g.get("principal")
     entry = AuditEntry(
@@ -50,20 +53,39 @@ def audit(
         metadata={"requestId": g.get("request_id"), **metadata},
         error_message=error_message,
     )
+    if on_failure:
+        _record(entry)
+    else:
+        g.setdefault("audit_pending", []).append(entry)
+
+
+def flush_audit(response: Response) -> Response:
+    """`after_request`: write the request's pending audit entries if it succeeded (status below 400)."""
+    pending: list[AuditEntry] = g.pop("audit_pending", [])
+    if response.status_code < 400:
+        for entry in pending:
+            _record(entry)
+    return response
+
+
+def _record(entry: AuditEntry) -> None:
     try:
-        wired.audit.record(entry)
+        services().audit.record(entry)
     except Exception:
-        log.exception("audit_write_failed", action=action)
+        log.exception("audit_write_failed", action=entry.action)
 
 
 def audit_auth_failure(error: DomainError, presented: str | None) -> None:
     """Count a refused request (401 or 403) in `openwa_auth_failures_total{status}` and audit it as
-    `api_key_auth_failed` (warn), sampled: at most one entry per key prefix and client IP per minute
-    (`SET NX EX`, in the same round trip as the count), so probing cannot flood the log. Never raises."""
+    `api_key_auth_failed` (warn), sampled: at most one entry a minute per client IP for requests with no
+    valid key, and per (key id, IP) for a valid key refused (403), in the same round trip as the count
+    (`SET NX EX`). Not per presented key: a client choosing a new junk key for every request would
+    otherwise write an entry each time and push real entries out of the capped log. Never raises."""
     wired = services()
-    prefix = (presented or "")[:12]
+    principal = g.get("principal")
     ip = client_ip(tuple(wired.settings.trusted_proxies))
-    digest = hashlib.sha256(f"{prefix}\n{ip}".encode()).hexdigest()[:32]
+    subject = f"key {principal.key.id}" if principal is not None else "no valid key"
+    digest = hashlib.sha256(f"{subject}\n{ip}".encode()).hexdigest()[:32]
     try:
         with wired.redis.pipeline(transaction=False) as pipe:
             pipe.set(wired.keys.audit_sample(digest), 1, nx=True, ex=AUTH_FAILURE_SAMPLE_SECONDS)
@@ -74,9 +96,10 @@ def audit_auth_failure(error: DomainError, presented: str | None) -> None:
         return
     if first:
         # Only a well-formed key's prefix is kept: anything else may be a secret pasted in the wrong place.
-        key_prefix = prefix if presented and presented.startswith(KEY_PREFIX) else None
+        key_prefix = display_prefix(presented) if presented and presented.startswith(KEY_PREFIX) else None
         audit(
             AUTH_FAILED,
+            on_failure=True,
             severity="warn",
             status_code=error.status,
             error_message=error.message,

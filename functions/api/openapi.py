@@ -16,9 +16,10 @@ from flask import request
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import deepupdate
-from marshmallow import Schema
-from webargs.flaskparser import FlaskParser
+from marshmallow import Schema, missing
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
+from functions.api.json_provider import MAX_BODY_DEPTH, InvalidJson, load_request_body
 from functions.schemas.errors import ErrorSchema
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +42,22 @@ class Parser(FlaskParser):
         super().__init__()
         # Per query schema: what an empty query string loads to, or None when that is not a constant.
         self._empty_queries: dict[int, tuple[Schema, dict[str, Any] | None]] = {}
+
+    def _raw_load_json(self, req: Any) -> Any:
+        """The JSON edge of every route with a body: `load_request_body`'s strict parse instead of webargs'
+        `json.loads`, which passes lone surrogates on (400 INVALID_UNICODE now) and raises ValueError (a
+        500) for a 5,000-digit integer and RecursionError for 1,000 levels of nesting (400 VALIDATION_ERROR
+        now, like any malformed body, with the reason). No body (or not a JSON one) loads to `missing`, as
+        in webargs."""
+        if not is_json_request(req):
+            return missing
+        body = req.get_data(cache=True)
+        if not body:
+            return missing
+        try:
+            return load_request_body(body)
+        except InvalidJson as exc:
+            abort(400, exc=exc, messages={"json": [str(exc)]})
 
     def parse(self, argmap: Any, req: Any = None, *, location: str | None = None, **kwargs: Any) -> Any:
         """webargs' parse, except that a request with no query string gets the copy of what it loaded to
@@ -110,6 +127,13 @@ class Api(SmorestApi):
 
     def _register_responses(self) -> None:
         super()._register_responses()
+        # The codes every route with a 400 may answer, whatever its own (the JSON edge: `Parser`).
+        self.spec.components.responses_lazy["BAD_REQUEST"]["description"] = (
+            "Bad Request. `VALIDATION_ERROR`: the body, query or path failed validation, reasons in "
+            "`details.fields` (a body that is not JSON, nests deeper than "
+            f"{MAX_BODY_DEPTH} levels or holds a number beyond a float included); `INVALID_UNICODE`: the "
+            "body is not UTF-8 or a string in it holds a lone surrogate; otherwise the route's own code."
+        )
         self.spec.components.security_scheme(
             "ApiKeyAuth", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
         )

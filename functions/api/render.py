@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
 from functions.api.json_provider import json_body
 from functions.core.clock import iso
 from functions.core.models import ApiKey, Session
+from functions.services.api_keys import display_prefix
 from functions.services.sessions import SessionView
 
 
@@ -44,7 +46,7 @@ def api_key_to_wire(key: ApiKey) -> dict[str, Any]:
     return {
         "id": key.id,
         "name": key.name,
-        "keyPrefix": key.key_prefix,
+        "keyPrefix": display_prefix(key.key_prefix),
         "role": key.role.label,
         "allowedIps": key.allowed_ips,
         "allowedSessions": key.allowed_sessions,
@@ -55,3 +57,17 @@ def api_key_to_wire(key: ApiKey) -> dict[str, Any]:
         "createdAt": iso(key.created_at),
         "updatedAt": iso(key.updated_at),
     }
+
+
+def download_name(filename: str | None) -> str | None:
+    """A sender's file name made safe to offer for download, or None when nothing is left of it: without
+    control, format or unassigned characters (CR/LF would break the header; a right-to-left override,
+    U+202E, can make a name ending `gnp.html` display as ending `lmth.png`), with quotes, backslashes and
+    slashes as `_`. The header itself (RFC 6266 `filename*=UTF-8''...` plus an ASCII fallback) is
+    werkzeug's `send_file`."""
+    if not filename:
+        return None
+    kept = "".join(
+        "_" if char in '"\\/' else char for char in filename if not unicodedata.category(char).startswith("C")
+    )
+    return kept.strip() or None

@@ -13,6 +13,9 @@ from functions.webhooks.filters import FIELDS, MAX_CONDITIONS, MAX_TEXT, MAX_VAL
 
 SUBSCRIBABLE = [*EVENT_NAMES, WILDCARD]
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
+# RFC 9110 field values we can send: visible ASCII, spaces and tabs. Control characters would split or
+# corrupt the request (or be refused by the HTTP client at every delivery), and httpx sends values as ASCII.
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]{0,4096}")
 MAX_HEADERS = 50
 
 
@@ -58,8 +61,8 @@ def _validate_headers(value: dict[str, str]) -> None:
     for name, header in value.items():
         if not _HEADER_NAME.match(name):
             raise ValidationError(f"{name!r} is not a valid header name")
-        if any(ch in header for ch in "\r\n\0") or len(header) > 4096:
-            raise ValidationError(f"header {name!r} has an invalid value")
+        if not _HEADER_VALUE.fullmatch(header):
+            raise ValidationError(f"header {name!r}: at most 4096 visible ASCII characters, spaces and tabs")
 
 
 class _WebhookFields(Schema):

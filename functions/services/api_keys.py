@@ -43,6 +43,14 @@ def generate_key() -> str:
     return KEY_PREFIX + secrets.token_hex(32)
 
 
+def display_prefix(key: str) -> str:
+    """The part of a key shown to identify it (`keyPrefix`): the fixed `owa_k1_` and 4 characters (16 bits
+    of the 256 random ones), or the first 4 characters of a key chosen in another format (a master key), as
+    little as can tell keys apart. Also cuts down prefixes stored longer by earlier versions."""
+    fixed = KEY_PREFIX if key.startswith(KEY_PREFIX) else ""
+    return key[: len(fixed) + 4]
+
+
 def hash_key(plaintext: str, pepper: str | None) -> str:
     if pepper:
         return hmac.new(pepper.encode(), plaintext.encode(), hashlib.sha256).hexdigest()
@@ -113,7 +121,7 @@ class ApiKeyService:
             id=str(uuid.uuid4()),
             name=name,
             key_hash=hash_key(plaintext, self._pepper),
-            key_prefix=plaintext[:12],
+            key_prefix=display_prefix(plaintext),
             role=role,
             created_at=now,
             updated_at=now,
@@ -198,6 +206,3 @@ class ApiKeyService:
             if key is not None:
                 self._cache.put(key_hash, key, generation)
         return key
-
-    def has_keys(self) -> bool:
-        return not self._repo.is_empty()

@@ -20,6 +20,7 @@ from functions.core.errors import Conflict, NotFound
 from functions.core.models import Webhook
 from functions.queueing import enqueue_webhook_delivery
 from functions.services.sessions import SessionNotFound
+from functions.state.codec import CorruptRecord
 from functions.state.deliveries import Delivery, DeliveryRepository
 from functions.state.sessions import SessionRepository
 from functions.state.webhooks import WebhookRepository
@@ -27,7 +28,7 @@ from functions.webhooks.delivery import DeliveryContext, send_attempt
 from functions.webhooks.dispatch import job_timeout, now_ms
 from functions.webhooks.events import TEST_EVENT
 from functions.webhooks.filters import subscribed
-from functions.webhooks.ssrf import pin
+from functions.webhooks.targets import pin_webhook_url
 
 
 class WebhookNotFound(NotFound):
@@ -66,13 +67,7 @@ class WebhookService:
 
     def check_url(self, url: str) -> None:
         """The registration-time SSRF check (400 with a code when refused)."""
-        settings = self._settings
-        pin(
-            url,
-            protect=settings.webhook_ssrf_protect,
-            allowed=settings.ssrf_allowed_hosts,
-            overrides=settings.ssrf_host_map,
-        )
+        pin_webhook_url(url, self._settings)
 
     def list_for_session(self, session_id: str) -> list[Webhook]:
         self._require_session(session_id)
@@ -82,7 +77,13 @@ class WebhookService:
         return self._repo.list_all(only)[offset : offset + limit]
 
     def get(self, session_id: str, webhook_id: str) -> Webhook:
-        hook = self._repo.get(webhook_id)
+        """The session's webhook; WebhookNotFound, or CorruptRecord (500) when its record is unreadable."""
+        try:
+            hook = self._repo.get(webhook_id)
+        except CorruptRecord:
+            if self._repo.belongs_to(webhook_id, session_id):
+                raise
+            hook = None
         if hook is None or hook.session_id != session_id:
             self._require_session(session_id)
             raise WebhookNotFound(details={"webhookId": webhook_id})
@@ -144,7 +145,14 @@ class WebhookService:
             )
 
     def delete(self, session_id: str, webhook_id: str) -> None:
-        self._repo.delete(self.get(session_id, webhook_id))
+        """Delete a webhook of the session; one whose record cannot be read (CorruptRecord) too, found by
+        the session's index, so an operator can always remove a bad record."""
+        try:
+            hook = self.get(session_id, webhook_id)
+        except CorruptRecord:  # `get` checked that the session's index lists it
+            self._repo.purge(session_id, webhook_id)
+            return
+        self._repo.delete(hook)
 
     def test(self, session_id: str, webhook_id: str) -> dict[str, Any]:
         """Send `{event: "test"}` now, with the real headers and signature; never sets lastTriggeredAt."""
@@ -199,8 +207,9 @@ class WebhookService:
         rows.sort(key=lambda row: (row.attempts_made, row.failed_at or 0))
         batch = rows[: body["limit"]]
         redriven = skipped = 0
+        hooks = self._repo.get_many(sorted({row.webhook_id for row in batch}))  # unreadable ones left out
         for row in batch:
-            hook = self._repo.get(row.webhook_id)
+            hook = hooks.get(row.webhook_id)
             if hook is None or not hook.active or not subscribed(hook.events, row.event):
                 skipped += 1
                 continue

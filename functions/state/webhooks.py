@@ -1,4 +1,8 @@
-"""Webhook configurations in Redis (`<p>:webhook:<id>`, indexed per session)."""
+"""Webhook configurations in Redis (`<p>:webhook:<id>`, indexed per session).
+
+A record that cannot be read back (`CorruptRecord`: written by an older version or by hand) is skipped by
+the lists, with a warning, and raised by `get`; `purge` removes one without reading it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from redis.client import Pipeline
 
 from functions.core.clock import iso, parse_iso
 from functions.core.models import Webhook
-from functions.state.codec import decode_fields, encode_fields, text
+from functions.state.codec import decode_fields, encode_fields, load_record, readable, text
 from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 
@@ -45,6 +49,10 @@ def _from_fields(data: dict[str, Any]) -> Webhook:
     return Webhook(**values)
 
 
+def _load(raw: dict[Any, Any]) -> Webhook:
+    return _from_fields(decode_fields(raw))
+
+
 class WebhookRepository:
     """CRUD for webhook configs. Secrets and headers arrive already encrypted (the service does it)."""
 
@@ -63,13 +71,17 @@ class WebhookRepository:
     def list_all(self, only: list[str] | None = None) -> list[Webhook]:
         """Every webhook, oldest first; only those of the sessions in `only` when given."""
         with translate_redis_errors():
-            ids = self._conn.zrange(self._keys.webhooks, 0, -1)
-            with self._conn.pipeline(transaction=False) as pipe:
-                for webhook_id in ids:
-                    pipe.hgetall(self._keys.webhook(text(webhook_id)))
-                rows = pipe.execute()
-        hooks = [_from_fields(decode_fields(raw)) for raw in rows if raw]
+            ids = [text(webhook_id) for webhook_id in self._conn.zrange(self._keys.webhooks, 0, -1)]
+        hooks = self._read(ids)
         return [hook for hook in hooks if only is None or hook.session_id in only]
+
+    def _read(self, ids: list[str]) -> list[Webhook]:
+        """The readable records of these webhooks, in order (one round trip)."""
+        with translate_redis_errors(), self._conn.pipeline(transaction=False) as pipe:
+            for webhook_id in ids:
+                pipe.hgetall(self._keys.webhook(webhook_id))
+            rows = pipe.execute()
+        return readable(_load, ((i, raw) for i, raw in zip(ids, rows, strict=True) if raw), "webhook")
 
     def set_if_exists(self, webhook_id: str, **values: Any) -> bool:
         """Set some fields of a stored webhook, unless it was deleted meanwhile (never recreates a
@@ -86,44 +98,47 @@ class WebhookRepository:
     def get(self, webhook_id: str) -> Webhook | None:
         with translate_redis_errors():
             raw = self._conn.hgetall(self._keys.webhook(webhook_id))
-        return _from_fields(decode_fields(raw)) if raw else None
+        return load_record(_load, raw, "webhook", webhook_id) if raw else None
 
     def get_many(self, webhook_ids: list[str]) -> dict[str, Webhook]:
-        """The webhooks with these ids that exist, by id (one round trip)."""
-        with translate_redis_errors(), self._conn.pipeline(transaction=False) as pipe:
-            for webhook_id in webhook_ids:
-                pipe.hgetall(self._keys.webhook(webhook_id))
-            rows = pipe.execute()
-        hooks = (_from_fields(decode_fields(raw)) for raw in rows if raw)
-        return {hook.id: hook for hook in hooks}
+        """The readable webhooks with these ids that exist, by id (one round trip)."""
+        return {hook.id: hook for hook in self._read(webhook_ids)}
 
     def list_for_session(self, session_id: str) -> list[Webhook]:
+        return self._read(self._session_ids(session_id))
+
+    def _session_ids(self, session_id: str) -> list[str]:
         with translate_redis_errors():
-            ids = self._conn.zrange(self._keys.session_webhooks(session_id), 0, -1)
-            with self._conn.pipeline(transaction=False) as pipe:
-                for webhook_id in ids:
-                    pipe.hgetall(self._keys.webhook(text(webhook_id)))
-                rows = pipe.execute()
-        return [_from_fields(decode_fields(raw)) for raw in rows if raw]
+            return [text(i) for i in self._conn.zrange(self._keys.session_webhooks(session_id), 0, -1)]
+
+    def belongs_to(self, webhook_id: str, session_id: str) -> bool:
+        """Whether the session's index lists this webhook (true even when its record is unreadable)."""
+        with translate_redis_errors():
+            return self._conn.zscore(self._keys.session_webhooks(session_id), webhook_id) is not None
 
     def count_for_session(self, session_id: str) -> int:
         with translate_redis_errors():
             return int(self._conn.zcard(self._keys.session_webhooks(session_id)))
 
     def delete(self, hook: Webhook) -> None:
+        self.purge(hook.session_id, hook.id)
+
+    def purge(self, session_id: str, webhook_id: str) -> None:
+        """Remove a webhook by id, without reading its record (so an unreadable one can go too)."""
         with translate_redis_errors(), self._conn.pipeline() as pipe:
-            pipe.delete(self._keys.webhook(hook.id))
-            pipe.zrem(self._keys.session_webhooks(hook.session_id), hook.id)
-            pipe.zrem(self._keys.webhooks, hook.id)
+            pipe.delete(self._keys.webhook(webhook_id))
+            pipe.zrem(self._keys.session_webhooks(session_id), webhook_id)
+            pipe.zrem(self._keys.webhooks, webhook_id)
             pipe.execute()
 
     def delete_for_session(self, session_id: str) -> int:
-        """Remove every webhook of a session (session delete cascades, as upstream's FK does)."""
-        hooks = self.list_for_session(session_id)
+        """Remove every webhook of a session, readable or not (session delete cascades, as upstream's FK
+        does)."""
+        ids = self._session_ids(session_id)
         with translate_redis_errors(), self._conn.pipeline() as pipe:
-            for hook in hooks:
-                pipe.delete(self._keys.webhook(hook.id))
-                pipe.zrem(self._keys.webhooks, hook.id)
+            for webhook_id in ids:
+                pipe.delete(self._keys.webhook(webhook_id))
+                pipe.zrem(self._keys.webhooks, webhook_id)
             pipe.delete(self._keys.session_webhooks(session_id))
             pipe.execute()
-        return len(hooks)
+        return len(ids)

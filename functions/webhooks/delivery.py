@@ -51,7 +51,7 @@ from functions.state.webhooks import WebhookRepository
 from functions.webhooks.dispatch import job_timeout, now_ms
 from functions.webhooks.sender import Outcome, Sender
 from functions.webhooks.signing import delivery_headers
-from functions.webhooks.ssrf import pin
+from functions.webhooks.targets import pin_webhook_url
 
 log = get_logger(__name__)
 
@@ -111,13 +111,7 @@ def send_attempt(
 ) -> Outcome:
     """Pin the URL (SSRF guard, DNS resolved once), sign and POST `body`. Never raises."""
     try:
-        settings = ctx.settings
-        target = pin(
-            hook.url,
-            protect=settings.webhook_ssrf_protect,
-            allowed=settings.ssrf_allowed_hosts,
-            overrides=settings.ssrf_host_map,
-        )
+        target = pin_webhook_url(hook.url, ctx.settings)
         headers = delivery_headers(
             body=body,
             event=event,

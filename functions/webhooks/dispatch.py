@@ -110,6 +110,25 @@ def _new_delivery(settings: Settings, hook: Webhook, stored: StoredEvent, data: 
     return replace(delivery, body=body)
 
 
+def _plan(settings: Settings, hook: Webhook, stored: StoredEvent, data: dict[str, Any]) -> Delivery | None:
+    """The delivery of this event to `hook`, or None when the hook does not take it. A hook that cannot be
+    evaluated (a stored filter of a shape no version accepts) is logged and skipped: it must not keep the
+    event from the session's other webhooks."""
+    try:
+        if not (hook.active and subscribed(hook.events, stored.event) and matches(hook.filters, data)):
+            return None
+        return _new_delivery(settings, hook, stored, data)
+    except Exception as exc:  # a bad hook, whatever its fault; the others still get the event
+        log.warning(
+            "webhook_skipped_in_fanout",
+            webhook_id=hook.id,
+            session_id=stored.session_id,
+            event_id=stored.id,
+            error=type(exc).__name__,
+        )
+        return None
+
+
 def fan_out(
     conn: Redis, settings: Settings, stored: StoredEvent, data: dict[str, Any], *, skip_existing: bool = False
 ) -> int:
@@ -117,13 +136,9 @@ def fan_out(
     filters pass, then clear the event's pending mark, all in one transaction. Returns how many were
     queued. `skip_existing` (the reconciler) leaves out deliveries already recorded."""
     keys = Keys(settings.redis_prefix)
-    hooks = [
-        hook
-        for hook in WebhookRepository(conn, keys).list_for_session(stored.session_id)
-        if hook.active and subscribed(hook.events, stored.event) and matches(hook.filters, data)
-    ]
+    hooks = WebhookRepository(conn, keys).list_for_session(stored.session_id)  # unreadable ones skipped
     deliveries = DeliveryRepository(conn, keys)
-    planned = [_new_delivery(settings, hook, stored, data) for hook in hooks]
+    planned = [delivery for hook in hooks if (delivery := _plan(settings, hook, stored, data)) is not None]
     if skip_existing and planned:
         already = deliveries.existing([delivery.id for delivery in planned])
         planned = [delivery for delivery in planned if delivery.id not in already]
@@ -145,8 +160,8 @@ def fan_out(
 
 def reconcile_pending(conn: Redis, settings: Settings, *, limit: int = 100) -> int:
     """Fan out events marked pending for longer than WEBHOOK_RECONCILE_GRACE_SECONDS (their producer died
-    between appending and enqueueing). Events the capped stream already dropped are forgotten, with a
-    warning. Returns how many events were fanned out."""
+    between appending and enqueueing). Events the capped stream already dropped, and events whose data is
+    not readable JSON, are forgotten, with a warning. Returns how many events were fanned out."""
     events = event_log(conn, settings)
     cutoff = now_ms() - int(settings.webhook_reconcile_grace_seconds * 1000)
     done = 0
@@ -156,7 +171,15 @@ def reconcile_pending(conn: Redis, settings: Settings, *, limit: int = 100) -> i
             log.warning("webhook_event_lost_before_fanout", session_id=session_id, event_id=event_id)
             events.forget_pending(session_id, event_id)
             continue
-        fan_out(conn, settings, stored, orjson.loads(stored.data), skip_existing=True)
+        try:
+            data = orjson.loads(stored.data)
+        except orjson.JSONDecodeError as exc:
+            # Unreadable (an older producer stored a lone surrogate, say): it can never be delivered, and
+            # left pending it would come first in every round. Dropped, with the reason.
+            log.warning("webhook_event_unreadable", session_id=session_id, event_id=event_id, reason=exc.msg)
+            events.forget_pending(session_id, event_id)
+            continue
+        fan_out(conn, settings, stored, data, skip_existing=True)
         log.info("webhook_event_reconciled", session_id=session_id, event_id=event_id)
         done += 1
     return done

@@ -14,6 +14,7 @@ worker do it per interval, and every claim is atomic, so overlapping runs are ha
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from redis import Redis
 
@@ -37,7 +38,11 @@ def sweep_abandoned(conn: Redis, settings: Settings) -> int:
     for delivery_id, attempt in deliveries.overdue(now_ms()):
         if not deliveries.claim_inflight(delivery_id, attempt):
             continue  # the job finished, or another sweeper took it
-        delivery = deliveries.get(delivery_id)
+        try:
+            delivery = deliveries.get(delivery_id)
+        except (ValueError, TypeError, KeyError) as exc:  # an unreadable record: skip it, sweep the rest
+            log.warning("webhook_delivery_unreadable", delivery_id=delivery_id, error=type(exc).__name__)
+            continue
         if delivery is None or delivery.state != "delivering" or delivery.attempt != attempt:
             continue
         note = {"attempt": attempt + 1, "at": iso(utcnow()), "statusCode": None, "latencyMs": None}
@@ -54,13 +59,21 @@ def sweep_abandoned(conn: Redis, settings: Settings) -> int:
 
 
 def run_maintenance(conn: Redis, settings: Settings) -> bool:
-    """One round (sweep, reconcile, wake) unless another worker holds this interval's lock."""
+    """One round (sweep, reconcile, wake) unless another worker holds this interval's lock. Each step runs
+    whatever the previous one did: a failure is logged, never propagated."""
     lock_ms = max(100, int(settings.webhook_sweep_interval_seconds * 1000 * 0.8))
     if not conn.set(Keys(settings.redis_prefix).webhook_maintenance_lock, "1", nx=True, px=lock_ms):
         return False
-    sweep_abandoned(conn, settings)
-    reconcile_pending(conn, settings)
-    wake_webhook_drain(conn, timeout=job_timeout(settings))
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("sweep", lambda: sweep_abandoned(conn, settings)),
+        ("reconcile", lambda: reconcile_pending(conn, settings)),
+        ("wake", lambda: wake_webhook_drain(conn, timeout=job_timeout(settings))),
+    ]
+    for name, step in steps:
+        try:
+            step()
+        except Exception as exc:  # one step failing must not starve the others
+            log.warning("webhook_maintenance_step_failed", step=name, error=f"{type(exc).__name__}: {exc}")
     return True
 
 

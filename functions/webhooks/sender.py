@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import httpcore
 import httpx
 
-from functions.webhooks.ssrf import PinnedTarget
+from functions.net.ssrf import PinnedTarget
 
 MAX_RESPONSE_BYTES = 64 * 1024
 

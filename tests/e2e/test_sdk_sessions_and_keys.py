@@ -228,7 +228,7 @@ def test_admin_creates_lists_updates_revokes_and_deletes_api_keys(gateway: Gatew
         assert key["role"] == role
         assert key["apiKey"].startswith("owa_k1_")
         assert len(key["apiKey"]) == 71
-        assert key["keyPrefix"] == key["apiKey"][:12]
+        assert key["keyPrefix"] == key["apiKey"][:11]  # owa_k1_ and 4 characters (issue 22 item 9)
         assert key["isActive"] is True
         assert key["usageCount"] == 0
         assert key["lastUsedAt"] is None

@@ -3,6 +3,7 @@ refusals are sampled (one entry per key prefix and client IP per minute) but all
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -88,33 +89,43 @@ def test_session_lifecycle_is_audited_under_openwas_action_names(
     } == {"lifecycle"}
 
 
-def test_refused_requests_are_audited_once_a_minute_per_key_prefix_and_ip_but_all_counted(
+def test_refused_requests_are_audited_once_a_minute_per_ip_or_valid_key_but_all_counted(
     client: FlaskClient, admin_headers: dict[str, str]
 ) -> None:
     wrong = {"X-API-Key": "owa_k1_" + "ab" * 32}
     for _ in range(3):
         assert client.get("/api/sessions", headers=wrong).status_code == 401
+    # A new junk key for every request from the same address: still that address's one entry a minute.
+    for _ in range(50):
+        junk = {"X-API-Key": "owa_k1_" + secrets.token_hex(32)}
+        assert client.get("/api/sessions", headers=junk).status_code == 401
+    assert client.get("/api/sessions").status_code == 401
     elsewhere = {"REMOTE_ADDR": "10.1.2.3"}
     assert client.get("/api/sessions", headers=wrong, environ_base=elsewhere).status_code == 401
-    assert client.get("/api/sessions", headers={"Authorization": "Bearer some-password"}).status_code == 401
-    assert client.get("/api/sessions").status_code == 401
+    not_a_key = {"Authorization": "Bearer some-password"}
+    assert (
+        client.get("/api/sessions", headers=not_a_key, environ_base={"REMOTE_ADDR": "10.4.5.6"}).status_code
+        == 401
+    )
+    assert client.get("/api/sessions", environ_base={"REMOTE_ADDR": "10.7.8.9"}).status_code == 401
     viewer = new_key(client, admin_headers, role="viewer")
-    assert client.get("/api/auth/api-keys", headers={"X-API-Key": viewer["apiKey"]}).status_code == 403
+    for _ in range(2):
+        assert client.get("/api/auth/api-keys", headers={"X-API-Key": viewer["apiKey"]}).status_code == 403
 
     page = audit(client, admin_headers, action="api_key_auth_failed")
     assert page["total"] == 5
-    forbidden, no_key, not_a_key, other_ip, invalid = page["data"]
+    forbidden, no_key, shapeless, other_ip, invalid = page["data"]
     assert (invalid["statusCode"], invalid["severity"]) == (401, "warn")
     assert invalid["errorMessage"] == "Invalid API key"
-    assert invalid["metadata"]["keyPrefix"] == "owa_k1_ababa"
+    assert invalid["metadata"]["keyPrefix"] == "owa_k1_abab"  # the fixed prefix and 4 characters (item 9)
     assert (invalid["ipAddress"], other_ip["ipAddress"]) == ("127.0.0.1", "10.1.2.3")
-    assert not_a_key["metadata"]["keyPrefix"] is None  # not a key's shape: nothing of it is kept
-    assert no_key["metadata"]["keyPresented"] is False
+    assert shapeless["metadata"]["keyPrefix"] is None  # not a key's shape: nothing of it is kept
+    assert (no_key["ipAddress"], no_key["metadata"]["keyPresented"]) == ("10.7.8.9", False)
     assert (forbidden["statusCode"], forbidden["apiKeyId"]) == (403, viewer["id"])
 
     seen = scrape(client, admin_headers)
-    assert seen.value("openwa_auth_failures_total", status="401") == 6
-    assert seen.value("openwa_auth_failures_total", status="403") == 1
+    assert seen.value("openwa_auth_failures_total", status="401") == 57
+    assert seen.value("openwa_auth_failures_total", status="403") == 2
 
 
 def test_filters_time_window_and_cursor_paging(client: FlaskClient, admin_headers: dict[str, str]) -> None:

@@ -89,7 +89,7 @@ class SessionWebhooks(MethodView):
     def post(self, body: dict[str, Any], session_id: str) -> dict[str, Any]:
         """Create a webhook. The URL must be a public http(s) target (SSRF guard) unless allow-listed."""
         hook = services().webhooks.create(session_id, body)
-        audit("webhook_created", webhookId=hook.id, sessionId=session_id)
+        audit("webhook_created", session_id=session_id, webhookId=hook.id)
         return webhook_to_wire(hook)
 
 
@@ -109,7 +109,7 @@ class SessionWebhook(MethodView):
     def put(self, body: dict[str, Any], session_id: str, webhook_id: str) -> dict[str, Any]:
         """Partially update a webhook (also `active`); an empty `secret` removes the secret."""
         hook = services().webhooks.update(session_id, webhook_id, body)
-        audit("webhook_updated", webhookId=hook.id, sessionId=session_id)
+        audit("webhook_updated", session_id=session_id, webhookId=hook.id)
         return webhook_to_wire(hook)
 
     @requires(Role.OPERATOR)
@@ -118,7 +118,7 @@ class SessionWebhook(MethodView):
     def delete(self, session_id: str, webhook_id: str) -> None:
         """Delete a webhook; its queued deliveries are dropped when they come up."""
         services().webhooks.delete(session_id, webhook_id)
-        audit("webhook_deleted", webhookId=webhook_id, sessionId=session_id)
+        audit("webhook_deleted", session_id=session_id, webhookId=webhook_id)
 
 
 @blp.route("/sessions/<session_id>/webhooks/<webhook_id>/test")

@@ -13,9 +13,9 @@ from redis import Redis
 
 from functions.api.app import create_app
 from functions.config import Settings
+from functions.net.ssrf import TargetRefused, pin
 from functions.webhooks.delivery import DeliveryContext, run_attempt
 from functions.webhooks.dispatch import publish_event
-from functions.webhooks.ssrf import WebhookUrlRefused, pin
 from tests.integration.webhooks.conftest import Receiver, expected_delivery_id
 
 
@@ -34,6 +34,9 @@ HOSTS = [
     "private.test=10.1.2.3",
     "metadata.test=169.254.169.254",
     "mapped.test=::ffff:127.0.0.1",
+    "nat64.test=64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+    "sixtofour.test=2002:7f00:1::1",  # 6to4 of 127.0.0.1
+    f"nat64-public.test=64:ff9b::{PUBLIC}",
 ]
 
 
@@ -55,6 +58,23 @@ def guarded(make_settings: Callable[..., Settings]) -> FlaskClient:
         "http://PRIVATE.test/hook",
         "https://metadata.test/latest/meta-data",
         "http://mapped.test:8080/hook",
+        # IPv6 forms that embed an internal IPv4 address, and deprecated or local-use IPv6 ranges
+        "http://[::127.0.0.1]/hook",  # IPv4-compatible (deprecated)
+        "http://[::10.1.2.3]/hook",
+        "http://[::8.8.8.8]/hook",  # deprecated even when what it embeds is public
+        "http://[::ffff:0:127.0.0.1]/hook",  # IPv4-translated (SIIT)
+        "http://[::ffff:0:8.8.8.8]/hook",
+        "http://[64:ff9b::127.0.0.1]/hook",  # NAT64 well-known prefix
+        "http://[64:ff9b::10.0.0.1]/hook",
+        "http://[64:ff9b:1::10.0.0.1]/hook",  # NAT64 local-use prefix
+        "http://[64:ff9b:1::8.8.8.8]/hook",
+        "http://[2002:a00:1::1]/hook",  # 6to4 of 10.0.0.1
+        "http://[2002:c0a8:101::1]/hook",  # 6to4 of 192.168.1.1
+        "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook",  # Teredo, client 10.0.0.1
+        "http://[fec0::1]/hook",  # site-local (deprecated)
+        "http://[fec0:1234::abcd]/hook",
+        "http://nat64.test/latest/meta-data",
+        "http://sixtofour.test/hook",
     ],
 )
 def test_registration_refuses_internal_targets(
@@ -64,6 +84,36 @@ def test_registration_refuses_internal_targets(
     response = guarded.post(f"/api/sessions/{session_id}/webhooks", json={"url": url}, headers=admin_headers)
     assert response.status_code == 400, response.json
     assert response.json["code"] == "WEBHOOK_URL_REFUSED"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://[64:ff9b::{PUBLIC}]/hook",  # NAT64 of a public address: reachable, allowed
+        "http://nat64-public.test/hook",
+        "http://[2002:5db8:d70e::1]/hook",  # 6to4 of a public address
+        f"http://[::ffff:{PUBLIC}]/hook",
+    ],
+)
+def test_registration_accepts_ipv6_forms_of_public_addresses(
+    guarded: FlaskClient, admin_headers: dict[str, str], url: str
+) -> None:
+    session_id = _session(guarded, admin_headers)
+    response = guarded.post(f"/api/sessions/{session_id}/webhooks", json={"url": url}, headers=admin_headers)
+    assert response.status_code == 201, response.json
+
+
+def test_a_refusal_names_the_host_but_not_the_address_it_resolved_to(
+    guarded: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    session_id = _session(guarded, admin_headers)
+    for url, address in (("http://private.test/hook", "10.1.2.3"), ("http://nat64.test/x", "a9fe")):
+        response = guarded.post(
+            f"/api/sessions/{session_id}/webhooks", json={"url": url}, headers=admin_headers
+        )
+        assert (response.status_code, response.json["code"]) == (400, "WEBHOOK_URL_REFUSED")
+        assert response.json["details"] == {"host": url.split("/")[2]}
+        assert address not in response.get_data(as_text=True)
 
 
 def test_registration_accepts_a_public_name_and_refuses_one_that_cannot_resolve(
@@ -124,7 +174,7 @@ def test_pinning_resolves_once_and_connects_to_the_checked_address() -> None:
     assert target.connect_url == "http://127.0.0.1:8080/a?b=1"
     assert target.host_header == "hooks.local.test:8080"
     assert target.target == "/a?b=1"
-    with pytest.raises(WebhookUrlRefused):
+    with pytest.raises(TargetRefused):
         pin("http://hooks.local.test:8080/a", overrides=overrides)
 
 

@@ -1,0 +1,1 @@
+"""Outbound network policy shared by everything that fetches or posts to a caller-given URL."""
