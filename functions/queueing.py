@@ -54,6 +54,9 @@ WEBHOOK_WAKE_TTL_MS = 5000
 WEBHOOK_JOB_RESULT_TTL = 30
 WEBHOOK_JOB_FAILURE_TTL = 24 * 3600
 SESSION_QUEUE_PREFIX = "session:"
+# A deleted session's leftovers (`functions.jobs.session_purge`): removed at once and once more this later.
+SESSION_PURGE_JOB = "functions.jobs.session_purge.purge"
+SESSION_PURGE_AGAIN_SECONDS = 60
 
 # Worker tuning: a SIGKILLed worker's job must be noticed quickly (stack.md §3: defaults take ~13 min).
 WORKER_TTL_SECONDS = 60
@@ -366,6 +369,14 @@ def enqueue_webhook_delivery(
         queue.schedule_job(job, when)
     else:
         queue.schedule_job(job, when, pipeline=pipeline)
+
+
+def enqueue_session_purge(conn: Redis, session_id: str) -> None:
+    """Queue the purge of a deleted session on the `default` queue: now, and again a minute later."""
+    queue = Queue(DEFAULT_QUEUE, connection=conn)
+    options = {"job_timeout": 600, "result_ttl": 3600, "failure_ttl": WEBHOOK_JOB_FAILURE_TTL}
+    queue.enqueue(SESSION_PURGE_JOB, session_id, **options)
+    queue.enqueue_in(timedelta(seconds=SESSION_PURGE_AGAIN_SECONDS), SESSION_PURGE_JOB, session_id, **options)
 
 
 def runner_wake_channel(prefix: str) -> str:

@@ -33,11 +33,14 @@ from functions.core.enums import DesiredState, SessionStatus
 from functions.core.errors import StateUnavailable
 from functions.core.models import Session
 from functions.queueing import runner_wake_channel
+from functions.state.codec import CorruptRecord
 from functions.state.connection import redis_from_settings
 from functions.state.drain import clear_drain, drain_requested
 from functions.state.keys import Keys
+from functions.state.runners import live_runners
 from functions.state.sessions import SessionRepository
 from runner.children import SessionChild, spawn
+from runner.events import emit_event
 from runner.leases import LeaseStore, default_runner_id
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,10 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 DRAIN_TIMEOUT_SECONDS = 30.0
 DRAIN_POLL_SECONDS = 0.1
+NO_CAPACITY = (
+    "no runner has room for this session: every live runner holds MAX_SESSIONS sessions; it starts when one "
+    "frees a place or another runner joins"
+)
 
 
 class Supervisor:
@@ -130,7 +137,10 @@ class Supervisor:
                 self._respawn(child)
 
     def _still_wanted(self, session_id: str) -> bool:
-        session = self.repo.get(session_id)
+        try:
+            session = self.repo.get(session_id)
+        except CorruptRecord:  # unreadable (logged): its wishes are unknown, so its exited process stays down
+            return False
         return (
             session is not None
             and session.desired_state is DesiredState.RUNNING
@@ -141,13 +151,33 @@ class Supervisor:
         sessions = {session.id: session for session in self.repo.get_many(self.repo.all_ids())}
         for session_id, child in list(self.children.items()):
             self._converge_held(child, sessions.get(session_id))
+        left_out = []
         for session in sessions.values():
-            if len(self.children) >= self.settings.max_sessions:
-                break
             if session.id not in self.children and self._wants_running(session):
-                self._claim(session)
+                if len(self.children) >= self.settings.max_sessions:
+                    left_out.append(session)
+                else:
+                    self._claim(session)
+        if left_out:
+            self._report_no_capacity(left_out)
+
+    def _report_no_capacity(self, left_out: list[Session]) -> None:
+        """Sessions wanted running that no runner holds, while every live runner is full: say so on each
+        (`lastError`, and a `session.status` event), once, instead of leaving them silently initializing.
+        The session's process clears `lastError` when a runner with room starts it."""
+        if any(len(beat.sessions) < (beat.max_sessions or 0) for beat in live_runners(self.conn, self.keys)):
+            return  # a runner with room will claim them
+        for session, leased in self.repo.get_many_with_leases([s.id for s in left_out]):
+            if leased or session.last_error == NO_CAPACITY:
+                continue
+            if self.repo.update(session.id, last_error=NO_CAPACITY):
+                log.warning("session %s: no runner has capacity for it", session.id)
+                data = {"sessionId": session.id, "status": session.status.value, "reason": NO_CAPACITY}
+                emit_event(self.conn, self.settings, session.id, "session.status", data)
 
     def _converge_held(self, child: SessionChild, session: Session | None) -> None:
+        if session is None and self.repo.exists(child.session_id):
+            return  # its record is unreadable (`get_many` logged it), not deleted: leave the process be
         if session is None or session.kill_generation > child.kill_generation:
             log.info("session %s: %s", child.session_id, "deleted" if session is None else "force-kill")
             child.kill()

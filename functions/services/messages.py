@@ -30,7 +30,7 @@ from functions.config import Settings
 from functions.core import pacing
 from functions.core.clock import iso, utcnow
 from functions.core.enums import SessionStatus
-from functions.core.errors import Conflict, DomainError, NotFound
+from functions.core.errors import Conflict, DomainError, NotFound, TooManyRequests
 from functions.core.messages import MEDIA_KINDS, Direction, MessageStatus, message_type, new_message_id
 from functions.core.models import Session
 from functions.queueing import enqueue_send, send_job
@@ -48,6 +48,13 @@ _COMMIT_ATTEMPTS = 5
 
 class SessionNotReady(Conflict):
     code, default_message = "SESSION_NOT_READY", "Session is not ready to send messages"
+
+
+class TooManyHeldSends(TooManyRequests):
+    code, default_message = (
+        "TOO_MANY_HELD_SENDS",
+        "Too many sends are held for this session until it is ready",
+    )
 
 
 class IdempotencyKeyReused(DomainError):
@@ -104,13 +111,7 @@ class MessageService:
         self._sessions, self._messages, self._storage = sessions, messages, storage
         self._pacing = PacingState(conn, keys)
         self._pacing_policy = pacing.PacingPolicy.from_settings(settings)
-        self._media_limits = media_files.MediaLimits(
-            max_bytes=settings.media_download_max_bytes,
-            timeout_seconds=settings.media_download_timeout_ms / 1000,
-            ssrf_protect=settings.webhook_ssrf_protect,
-            allowed_hosts=tuple(settings.ssrf_allowed_hosts),
-            host_overrides=settings.ssrf_host_map,
-        )
+        self._media_limits = media_files.MediaLimits.from_settings(settings)
 
     def send(self, request: SendRequest) -> dict[str, Any]:
         """Accept a send: 201 body `{messageId, timestamp}`. Raises SessionNotFound, SessionNotReady,
@@ -253,6 +254,16 @@ class MessageService:
             return self._replay(done.earlier, request)
         if done.outcome == "not_ready":
             raise SessionNotReady(details={"status": done.status, "sessionId": request.session_id})
+        if done.outcome == "too_many_held":
+            limit = self._settings.max_held_sends_per_session
+            raise TooManyHeldSends(
+                retry_after_seconds=60,
+                details={
+                    "sessionId": request.session_id,
+                    "limit": limit,
+                    "setting": "MAX_HELD_SENDS_PER_SESSION",
+                },
+            )
         return answer
 
     def _schedule(self, request: SendRequest, record: dict[str, Any], answer: dict[str, Any]) -> None:

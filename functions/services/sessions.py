@@ -76,8 +76,14 @@ class SessionService:
         delete_blobs: Callable[[str], object],
         encrypt_secret: Callable[[str, str], str],
         mirror: Callable[[Session], object] | None = None,
+        purge: Callable[[str], object] | None = None,
+        max_total: int | None = None,
     ) -> None:
+        """`purge(session_id)` removes a deleted session's leftovers (its message records, holds, media...,
+        in the background); `max_total` caps the sessions that may exist (SessionLimitReached past it)."""
         self._repo = repo
+        self._purge = purge
+        self._max_total = max_total
         self._webhooks = webhooks
         self._commands = commands
         self._delete_blobs = delete_blobs
@@ -98,7 +104,7 @@ class SessionService:
             else None,
             proxy_type=proxy_url.split("://", 1)[0] if proxy_url else None,
         )
-        created = self._repo.create(session)
+        created = self._repo.create(session, max_total=self._max_total)
         if self._mirror is not None:
             try:
                 self._mirror(created)
@@ -127,13 +133,16 @@ class SessionService:
         return tuple(SessionView(session, loaded) for session, loaded in rows)
 
     def delete(self, session_id: str) -> Session:
-        """Remove the record, its webhooks, queued jobs and stored auth; runners drop it on wake."""
+        """Remove the record, its webhooks, queued jobs and stored auth; runners drop it on wake; and
+        everything else it left (messages, holds, counters, media) by the purge job."""
         session = self.get(session_id).session
         self._repo.delete(session)
         self._webhooks.delete_for_session(session_id)
         self._commands.purge_queue(session_id)
         self._delete_blobs(f"auth/{session_id}/")
         self._commands.wake(session_id)
+        if self._purge is not None:
+            self._purge(session_id)
         return session
 
     def get_config(self, session_id: str) -> SessionConfig:

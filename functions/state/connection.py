@@ -19,23 +19,31 @@ from functions.core.errors import StateUnavailable
 
 
 def redis_from_settings(settings: Settings) -> Redis:
-    """A pooled client. Short timeouts: a dead Redis must fail a request fast, not hang a worker."""
+    """A pooled client. Short timeouts: a dead Redis must fail a request fast, not hang a worker. The pool
+    holds up to REDIS_MAX_CONNECTIONS (redis-py's default is 100): a gevent worker serves up to
+    GUNICORN_WORKER_CONNECTIONS requests at once, each of which may hold a connection while it waits on
+    Redis; past the cap a command fails at once ("Too many connections", 503) rather than queueing."""
     return Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=3,
         socket_timeout=5,
         health_check_interval=30,
         retry_on_timeout=True,
+        max_connections=settings.redis_max_connections,
     )
 
 
 @contextmanager
 def translate_redis_errors() -> Iterator[None]:
-    """Turn Redis transport failures into the domain's 503."""
+    """Turn Redis transport failures, and a Redis full to its maxmemory, into the domain's 503."""
     try:
         yield
     except (RedisConnectionError, RedisTimeoutError) as exc:
         raise StateUnavailable(details={"reason": str(exc)}) from exc
+    except ResponseError as exc:
+        if "OOM command not allowed" in str(exc):  # maxmemory reached (noeviction): nothing was written
+            raise StateUnavailable(details={"reason": "Redis is out of memory (maxmemory)"}) from exc
+        raise
 
 
 _SHARED_ATTRIBUTE = "_openwa_dedicated_connections"

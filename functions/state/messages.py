@@ -105,7 +105,10 @@ return redis.call('HINCRBY', KEYS[1], 'sendAttempts', 1)
 # be held, ARGV[6] retention (s), ARGV[7] index score (ms), ARGV[8] and ARGV[9] the sender index's key
 # around the sender, ARGV[10] number of record fields, ARGV[11] the bare-id index key, then record
 # field/value pairs, then job pairs.
-# Returns {'queued'} or {'held'} (written), else {'missing'}, {'earlier', answer} or {'not_ready', status}.
+# Returns {'queued'} or {'held'} (written), else {'missing'}, {'earlier', answer}, {'not_ready', status} or
+# {'too_many_held'} (the hold list has MAX_HELD sends: the cap, put into the script when registered).
+# The hold list lives as long as the records it names.
+DEFAULT_MAX_HELD = 1000
 _ACCEPT = (
     _WRITE_RECORD
     + """
@@ -119,6 +122,7 @@ local session = cjson.decode(doc)
 local ready = session['status'] == 'ready'
 if not ready and ARGV[5] ~= '1' then return {'not_ready', tostring(session['status'])} end
 local hold = (not ready) or redis.call('ZCARD', KEYS[2]) > 0
+if hold and redis.call('ZCARD', KEYS[2]) >= MAX_HELD then return {'too_many_held'} end
 if ARGV[1] ~= '' then redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2]) end
 local own, sender_index = cjson.null, nil
 if type(session['phone']) == 'string' and session['phone'] ~= '' then
@@ -132,6 +136,7 @@ redis.call('EXPIRE', KEYS[7], ARGV[6])
 redis.call('HSET', KEYS[8], 'from', cjson.encode(own), 'acceptSeq', seq)
 if hold then
   redis.call('ZADD', KEYS[2], seq, ARGV[4])
+  redis.call('EXPIRE', KEYS[2], ARGV[6])
   return {'held'}
 end
 redis.call('HSET', KEYS[5], unpack(ARGV, first_job))
@@ -143,12 +148,14 @@ return {'queued'}
 # A send found not ready by the session process goes back on the hold list at its acceptance number
 # (a send that has none, scheduled or bulk, takes the next one: its place is when it fell due), marked as
 # taken off the queue. KEYS[1] hold list, KEYS[2] record, KEYS[3] acceptance counter, KEYS[4] the hold
-# list's sends taken off the queue. ARGV[1] message id.
+# list's sends taken off the queue. ARGV[1] message id, ARGV[2] the records' retention (the lists', too).
 _HOLD = """
 local seq = tonumber(redis.call('HGET', KEYS[2], 'acceptSeq') or '')
 if not seq then seq = redis.call('INCR', KEYS[3]) end
 redis.call('ZADD', KEYS[1], seq, ARGV[1])
 redis.call('ZADD', KEYS[4], seq, ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[4], ARGV[2])
 return seq
 """
 _RANKS_ARG = " ".join(f"{status.value}={rank}" for status, rank in STATUS_RANK.items())
@@ -167,8 +174,8 @@ class IdempotentAnswer:
 @dataclass(frozen=True)
 class Acceptance:
     """What `MessageRepository.accept` did: `queued` or `held` (written); or, with nothing written,
-    `missing` (no such session), `not_ready` (`status` is the session's) or `earlier` (`earlier` is the
-    answer kept under the Idempotency-Key before)."""
+    `missing` (no such session), `not_ready` (`status` is the session's), `too_many_held` (the session's
+    hold list is full) or `earlier` (`earlier` is the answer kept under the Idempotency-Key before)."""
 
     outcome: str
     status: str | None = None
@@ -188,12 +195,15 @@ def _decode(raw: Mapping[Any, Any]) -> dict[str, Any]:
 class MessageRepository:
     """Message records of every session. Timestamps in index scores are epoch milliseconds."""
 
-    def __init__(self, conn: Redis, keys: Keys, *, retention_seconds: int) -> None:
+    def __init__(
+        self, conn: Redis, keys: Keys, *, retention_seconds: int, max_held: int = DEFAULT_MAX_HELD
+    ) -> None:
+        """`max_held`: sends held per session at most (`accept` answers `too_many_held` past it)."""
         self._conn, self._keys, self._retention = conn, keys, retention_seconds
         self._advance = conn.register_script(_ADVANCE)
         self._update = conn.register_script(_UPDATE)
         self._count_send_attempt = conn.register_script(_COUNT_SEND_ATTEMPT)
-        self._accept = conn.register_script(_ACCEPT)
+        self._accept = conn.register_script(_ACCEPT.replace("MAX_HELD", str(int(max_held))))
         # The API's hottest write: on a connection of our own (see `DirectConnections`).
         self._direct_conns = DirectConnections.of(conn)
         self._hold = conn.register_script(_HOLD)
@@ -395,7 +405,7 @@ class MessageRepository:
             self._keys.held_off_queue(session_id),
         ]
         with translate_redis_errors():
-            self._hold(keys=keys, args=[message_id])
+            self._hold(keys=keys, args=[message_id, self._retention])
 
     def release_held(self, session_id: str, enqueue: Callable[[str, Pipeline, bool], None]) -> int:
         """Queue every held send in acceptance order: `enqueue(message_id, pipe, at_front)` for each, in the
@@ -434,16 +444,6 @@ class MessageRepository:
     def held_count(self, session_id: str) -> int:
         with translate_redis_errors():
             return int(self._conn.zcard(self._keys.held_messages(session_id)))
-
-    def delete_session(self, session_id: str) -> None:
-        """Drop a deleted session's indexes and hold list (records expire by their TTL)."""
-        with translate_redis_errors():
-            self._conn.delete(
-                self._keys.session_messages(session_id),
-                self._keys.held_messages(session_id),
-                self._keys.held_off_queue(session_id),
-                self._keys.send_sequence(session_id),
-            )
 
     def delete_chat(self, session_id: str, chat_id: str) -> int:
         """Drop the stored messages of one chat (cleared or deleted on WhatsApp): their records and their

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import fields as dataclass_fields
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from redis import Redis
@@ -21,7 +21,7 @@ from functions.core.clock import iso, parse_iso, utcnow
 from functions.core.enums import DesiredState, SessionStatus
 from functions.core.errors import Conflict, StateUnavailable
 from functions.core.models import Session, SessionConfig
-from functions.state.codec import text
+from functions.state.codec import load_record, readable, text
 from functions.state.connection import DirectConnections, translate_redis_errors
 from functions.state.keys import Keys
 
@@ -53,6 +53,10 @@ if #records == 0 then return '' end
 return table.concat(flags) .. '\\0' .. table.concat(records, '\\0')
 """
 _DATETIME_FIELDS = {"created_at", "updated_at", "connected_at", "last_active_at", "qr_updated_at"}
+
+
+class SessionLimitReached(Conflict):
+    code, default_message = "SESSION_LIMIT_REACHED", "The gateway holds as many sessions as it may"
 
 
 class SessionNameTaken(Conflict):
@@ -92,7 +96,16 @@ def _page_rows(page: bytes) -> tuple[tuple[Session, bool], ...]:
     if not page:
         return ()
     flags, *records = page.split(b"\0")
-    return tuple((_load(raw), flag == ord("1")) for flag, raw in zip(flags, records, strict=True))
+    rows = [
+        (f"page row {i}", (raw, flag == ord("1")))
+        for i, (flag, raw) in enumerate(zip(flags, records, strict=True))
+    ]
+    return tuple(readable(_load_flagged, rows, "session"))  # an unreadable record is logged and left out
+
+
+def _load_flagged(row: tuple[bytes, bool]) -> tuple[Session, bool]:
+    """A stored record with its flag (a lease held), as the lists return them."""
+    return _load(row[0]), row[1]
 
 
 def _from_fields(data: dict[str, Any]) -> Session:
@@ -115,13 +128,17 @@ class SessionRepository:
         self._page_with_leases = conn.register_script(_PAGE_WITH_LEASES)
         self._direct_conns = DirectConnections.of(conn)
 
-    def create(self, session: Session) -> Session:
-        """Store a new session atomically with its name; SessionNameTaken if the name is in use."""
+    def create(self, session: Session, *, max_total: int | None = None) -> Session:
+        """Store a new session atomically with its name; SessionNameTaken if the name is in use,
+        SessionLimitReached when `max_total` sessions exist (checked in the same transaction: every create
+        writes the watched name hash, so two creates cannot both take the last place)."""
         with translate_redis_errors(), self._conn.pipeline() as pipe:
             try:
                 pipe.watch(self._keys.session_names)  # type: ignore[no-untyped-call]
                 if pipe.hexists(self._keys.session_names, session.name):
                     raise SessionNameTaken(details={"name": session.name})
+                if max_total is not None and pipe.hlen(self._keys.session_names) >= max_total:
+                    raise SessionLimitReached(details={"limit": max_total, "setting": "MAX_SESSIONS_TOTAL"})
                 pipe.multi()
                 pipe.hset(self._keys.session_names, session.name, session.id)
                 pipe.set(self._keys.session(session.id), _dump(session))
@@ -134,7 +151,12 @@ class SessionRepository:
     def get(self, session_id: str) -> Session | None:
         with translate_redis_errors():
             raw = self._conn.get(self._keys.session(session_id))
-        return _load(raw) if raw else None
+        return load_record(_load, raw, "session", session_id) if raw else None
+
+    def exists(self, session_id: str) -> bool:
+        """Whether the session's record is stored (readable or not)."""
+        with translate_redis_errors():
+            return bool(self._conn.exists(self._keys.session(session_id)))
 
     def id_for_name(self, name: str) -> str | None:
         with translate_redis_errors():
@@ -155,12 +177,13 @@ class SessionRepository:
         return self.get_many(self.page_ids(limit=limit, offset=offset, only=only))
 
     def get_many(self, ids: list[str]) -> list[Session]:
-        """The sessions with these ids, in order, skipping any deleted meanwhile (one round trip)."""
+        """The sessions with these ids, in order (one round trip), skipping any deleted meanwhile and any
+        whose record cannot be read (logged): one bad record never stops a list or the runners' loop."""
         if not ids:
             return []
         with translate_redis_errors():
             rows = self._conn.mget([self._keys.session(session_id) for session_id in ids])
-        return [_load(raw) for raw in rows if raw]
+        return readable(_load, ((i, raw) for i, raw in zip(ids, rows, strict=True) if raw), "session")
 
     def get_many_with_leases(self, ids: list[str]) -> list[tuple[Session, bool]]:
         """Like `get_many`, each with whether a runner holds its lease, in the same single MGET."""
@@ -171,7 +194,12 @@ class SessionRepository:
         with translate_redis_errors():
             rows = self._conn.mget(keys)
         records, leases = rows[: len(ids)], rows[len(ids) :]
-        return [(_load(raw), lease is not None) for raw, lease in zip(records, leases, strict=True) if raw]
+        present = [
+            (session_id, (cast(bytes, raw), lease is not None))
+            for session_id, raw, lease in zip(ids, records, leases, strict=True)
+            if raw
+        ]
+        return readable(_load_flagged, present, "session")
 
     def page_with_leases(self, *, limit: int, offset: int) -> tuple[tuple[Session, bool], ...]:
         """A page of all sessions, oldest first, each with its lease flag, in one round trip (on a

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from redis import Redis
@@ -65,7 +66,8 @@ def abandon(queue: Queue, job: Job) -> None:
         "SimpleWorker([Queue(sys.argv[2], connection=conn)], connection=conn).work(burst=True)"
     )
     kwargs = queue.connection.connection_pool.connection_kwargs
-    url = f"redis://{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+    auth = f":{quote(kwargs['password'], safe='')}@" if kwargs.get("password") else ""
+    url = f"redis://{auth}{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
     process = subprocess.Popen([sys.executable, "-c", script, url, queue.name])
     try:
         wait_for(lambda: job.get_status(refresh=True) == JobStatus.STARTED, 15, "the job to start")

@@ -13,6 +13,7 @@ import pytest
 from functions.state.keys import Keys
 from runner.leases import LeaseStore
 from runner.priority import autogroup, process_tree
+from runner.supervisor import NO_CAPACITY
 from tests.runner.conftest import LEASE_TTL_SECONDS, Stack, wait_for
 from tests.runner.test_failover import session_processes
 from tests.runner.test_session_lifecycle import status_of, wait_status
@@ -53,9 +54,14 @@ def test_a_runner_holds_at_most_max_sessions_and_the_extra_one_waits_for_another
     time.sleep(LEASE_TTL_SECONDS * 2 / 3)  # two more ticks of runner-a: still only one
     assert leases.holder(waiting) is None
     assert status_of(client, waiting)["engineLoaded"] is False
+    # It says why it waits, once (issue 22 item 5: it used to sit in `initializing` with no word).
+    assert status_of(client, waiting)["lastError"] == NO_CAPACITY
+    told = [d for name, d in stack.events(waiting) if name == "session.status" and d.get("reason")]
+    assert [d["reason"] for d in told] == [NO_CAPACITY]
 
     stack.start_runner("runner-b", MAX_SESSIONS="1", RUNNER_NICE="5")
     wait_status(client, waiting, "qr_ready")
+    assert status_of(client, waiting)["lastError"] is None
     holders = {session_id: lease.runner_id for session_id in ids if (lease := leases.holder(session_id))}
     assert holders == {held: "runner-a", waiting: "runner-b"}
     # RUNNER_NICE reaches the session process and its browser (started detached, in a session and

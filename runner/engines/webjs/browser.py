@@ -11,6 +11,7 @@ caches under HOME/XDG dirs, so each browser gets a scratch directory instead of 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -22,7 +23,6 @@ from pathlib import Path
 from playwright.async_api import BrowserContext, Playwright
 
 LAUNCH_ARGS = [
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -38,6 +38,7 @@ LAUNCH_ARGS = [
 # Used only when the browser's version cannot be read: a desktop Chrome string (WhatsApp Web refuses
 # "HeadlessChrome"); normally the user agent names the version actually launched (`user_agent_for`).
 FALLBACK_CHROME_VERSION = "143"
+log = logging.getLogger(__name__)
 _VERSION = re.compile(r"(\d+)\.\d+\.\d+\.\d+")
 
 
@@ -102,8 +103,47 @@ class ScratchHome:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def user_namespaces_available() -> bool:
+    """Whether this kernel lets an unprivileged process create a user namespace (Chromium's sandbox needs
+    one, or a setuid helper that Debian's package does not ship)."""
+    for path, off in (
+        ("/proc/sys/user/max_user_namespaces", "0"),
+        ("/proc/sys/kernel/unprivileged_userns_clone", "0"),
+    ):
+        try:
+            if Path(path).read_text().strip() == off:
+                return False
+        except OSError:  # the Debian-only switch may be absent: then it is not what forbids them
+            continue
+    return True
+
+
+def sandbox_decision(euid: int, user_namespaces: bool) -> tuple[bool, str]:
+    """Whether to run Chromium in its own sandbox, and why not when it cannot be: Chromium refuses its
+    sandbox to root, and without user namespaces it cannot build one. The images run as a non-root user,
+    so there the renderers are sandboxed; `--no-sandbox` is only for where it cannot work."""
+    if euid == 0:
+        return False, "running as root (Chromium refuses its sandbox to root; run the runner as another user)"
+    if not user_namespaces:
+        return False, "this kernel allows no unprivileged user namespaces (user.max_user_namespaces)"
+    return True, "sandboxed"
+
+
+_warned_unsandboxed = False
+
+
+def _sandbox() -> bool:
+    global _warned_unsandboxed
+    sandboxed, reason = sandbox_decision(os.geteuid(), user_namespaces_available())
+    if not sandboxed and not _warned_unsandboxed:
+        log.warning("Chromium runs without its sandbox: %s", reason)
+        _warned_unsandboxed = True
+    return sandboxed
+
+
 async def launch(playwright: Playwright, options: BrowserOptions, home: ScratchHome) -> BrowserContext:
-    """A persistent-profile Chromium (profile `home.profile`) with our flags and a matching user agent."""
+    """A persistent-profile Chromium (profile `home.profile`) with our flags and a matching user agent, in
+    Chromium's sandbox where it can be (`sandbox_decision`; Playwright adds `--no-sandbox` otherwise)."""
     executable = chromium_executable(playwright, options.chromium_path)
     version = chrome_major_version(executable or playwright.chromium.executable_path)
     home.profile.mkdir(parents=True, exist_ok=True)
@@ -111,6 +151,7 @@ async def launch(playwright: Playwright, options: BrowserOptions, home: ScratchH
         str(home.profile),
         executable_path=executable,
         headless=options.headless,
+        chromium_sandbox=_sandbox(),
         args=LAUNCH_ARGS,
         env=home.environment(),
         user_agent=user_agent_for(version),
