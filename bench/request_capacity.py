@@ -23,6 +23,7 @@ when a target is missed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import socket
@@ -55,7 +56,8 @@ TITLE = "Request capacity: health and sends with 500 open event streams and 50 s
 HEALTH_P99_MS_LT = 50.0
 SEND_P99_RATIO_LTE = 2.0
 ALICE, BOB = "15550001111", "15550002222"
-STREAMS_PER_KEY = 20  # the default SSE_MAX_STREAMS_PER_KEY
+STREAMS_PER_KEY = 20
+_HEAD_END = b"\r\n\r\n"  # the default SSE_MAX_STREAMS_PER_KEY
 
 
 class Trickle:
@@ -107,8 +109,12 @@ def open_stream(port: int, api_key: str) -> socket.socket:
     while b"\r\n\r\n" not in head and (chunk := sock.recv(4096)):
         head += chunk
     if not head.startswith(b"HTTP/1.1 200"):
+        sock.settimeout(2)
+        with contextlib.suppress(OSError):
+            head += sock.recv(4096)
         sock.close()
-        raise BenchError(f"an event stream was refused: {head[:200]!r}")
+        body = head.split(_HEAD_END, 1)[-1]
+        raise BenchError(f"an event stream was refused: {body[:400]!r}")
     return sock
 
 
@@ -145,7 +151,8 @@ class SlowSends:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=60)
+            if thread.is_alive():
+                thread.join(timeout=60)
 
 
 @contextmanager
@@ -178,6 +185,11 @@ def pressure(
         held["slow_sends_finished"] = dict(sends.finished)
 
 
+def _viewer_keys(stack: LiveStack, count: int) -> list[str]:
+    body = {"name": "stream watcher", "role": "viewer"}
+    return [str(stack.call("POST", "/api/auth/api-keys", body)["apiKey"]) for _ in range(count)]
+
+
 def _phase(targets: list[Target], args: argparse.Namespace) -> dict[str, Any]:
     send, health = open_loop(targets, rate=args.rate, block=1.0, rounds=args.rounds, warmup=1.0)
     return {
@@ -200,14 +212,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ):
             session_id = stack.link_session("alice", ALICE)
             stack.add_phone(BOB, "bob")
-            keys = [
-                str(
-                    stack.call("POST", "/api/auth/api-keys", {"name": f"watcher {n}", "role": "viewer"})[
-                        "apiKey"
-                    ]
-                )
-                for n in range(math.ceil(args.streams / STREAMS_PER_KEY))
-            ]
             assert stack.api is not None
             port, pids = stack.api.port, stack.api.worker_pids()
             headers = {"X-API-Key": stack.master_key}
@@ -224,6 +228,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     if name == "quiet":
                         phases[name] = _phase(targets, args)
                     else:
+                        # Fresh keys: the last phase's closed streams keep their slots until the server
+                        # next writes to them and notices.
+                        keys = _viewer_keys(stack, math.ceil(args.streams / STREAMS_PER_KEY))
                         with pressure(stack, session_id, keys, trickle, args) as held:
                             phases[name] = _phase(targets, args)
                         phases[name]["held"] = held

@@ -114,6 +114,13 @@ class EventLog:
             found.extend((key, _event(entry_id, fields, session_id)) for entry_id, fields in rows)
         return found
 
+    def after(self, stream_key: str, after_id: str, *, count: int) -> list[StoredEvent]:
+        """Up to `count` events of one stream after `after_id` (exclusive), oldest first; no waiting."""
+        with translate_redis_errors():
+            rows: Any = self._conn.xrange(stream_key, f"({after_id}", "+", count=count)
+        session_id = self._session_of(stream_key)
+        return [_event(entry_id, fields, session_id) for entry_id, fields in rows]
+
     def _session_of(self, stream_key: str) -> str | None:
         prefix, suffix = f"{self._keys.prefix}:session:", ":events"
         if stream_key.startswith(prefix) and stream_key.endswith(suffix):

@@ -4,7 +4,9 @@ with `Last-Event-ID` (header, or `lastEventId` query) resumes right after it, fr
 without one it gets new events only. `events=a,b` keeps only those names. A connection ends after
 SSE_MAX_SECONDS; EventSource clients reconnect and resume by themselves. Open streams are capped across every
 API process (SSE_MAX_STREAMS) and per API key (SSE_MAX_STREAMS_PER_KEY): past either, 429 TOO_MANY_STREAMS.
-A stream costs a greenlet and a Redis connection, not a request thread (the API runs gevent workers)."""
+A stream costs a greenlet, not a request thread (the API runs gevent workers), and no Redis connection of its
+own: one reader per process and stream feeds every client (`functions.api.event_hub`). A client that stops
+reading and falls far behind is cut off, and resumes from Redis with Last-Event-ID."""
 
 from __future__ import annotations
 
@@ -14,42 +16,25 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from flask import Response, request, stream_with_context
 from flask.views import MethodView
 
 from functions.api.auth import current_principal, requires
+from functions.api.event_hub import EventHub, Framed, stream_position
 from functions.api.openapi import Blueprint
 from functions.api.wiring import services
 from functions.core.enums import Role
 from functions.core.errors import TooManyRequests, ValidationFailed
 from functions.schemas.webhooks import EventsQuerySchema
-from functions.state.events import EventLog, StoredEvent
+from functions.state.events import EventLog
 from functions.state.streams import RENEW_EVERY_SECONDS, OpenStreams
 from functions.webhooks.dispatch import event_log
 
 blp = Blueprint("events", __name__, url_prefix="/api", description="Live events (Server-Sent Events)")
 
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
-# XREAD blocks at most this long: below the Redis client's socket timeout (5 s).
-_MAX_BLOCK_SECONDS = 4.0
 _CAP_SETTING = {OpenStreams.GLOBAL: "SSE_MAX_STREAMS", OpenStreams.PER_KEY: "SSE_MAX_STREAMS_PER_KEY"}
 _SSE_DOC = {"description": "A `text/event-stream` of events", "content": {"text/event-stream": {}}}
-
-
-def frame(event: StoredEvent) -> bytes:
-    """One SSE message: `id`, `event` and a JSON `data` line (the event's data is embedded verbatim)."""
-    head = orjson.dumps(
-        {
-            "event": event.event,
-            "timestamp": event.timestamp,
-            "sessionId": event.session_id,
-            "eventId": event.id,
-        }
-    )
-    data = head[:-1] + b',"data":' + event.data + b"}"
-    lines = [b"id: " + event.stream_id.encode(), b"event: " + event.event.encode(), b"data: " + data]
-    return b"\n".join(lines) + b"\n\n"
 
 
 def _resume_from(query: dict[str, Any], log: EventLog, stream_key: str) -> str:
@@ -64,7 +49,7 @@ def _resume_from(query: dict[str, Any], log: EventLog, stream_key: str) -> str:
 
 
 def _stream(
-    log: EventLog,
+    hub: EventHub,
     stream_key: str,
     after: str,
     names: set[str] | None,
@@ -72,23 +57,57 @@ def _stream(
     keepalive: float,
     max_seconds: float,
 ) -> Iterator[bytes]:
-    positions = {stream_key: after}
-    yield b"retry: 3000\n\n"
-    last_write = started = time.monotonic()
-    while (left := max_seconds - (time.monotonic() - started)) > 0:
-        block_ms = max(1, int(min(keepalive, _MAX_BLOCK_SECONDS, left) * 1000))
-        batch = log.read(positions, block_ms=block_ms)
-        out = []
-        for key, event in batch:
-            positions[key] = event.stream_id
-            if (names is None or event.event in names) and (only is None or event.session_id in only):
-                out.append(frame(event))
-        if out:
-            yield b"".join(out)
-            last_write = time.monotonic()
-        elif time.monotonic() - last_write >= keepalive:
-            yield b": keepalive\n\n"
-            last_write = time.monotonic()
+    """The SSE body: the history after `after`, then live events from the process's reader, keepalive
+    comments when quiet, until `max_seconds`. Subscribed before the history is read (see `event_hub`)."""
+
+    def wanted(item: Framed) -> bool:
+        event = item.event
+        return (names is None or event.event in names) and (only is None or event.session_id in only)
+
+    subscription = hub.subscribe(stream_key)
+    try:
+        yield b"retry: 3000\n\n"
+        started = time.monotonic()
+        sent_up_to = stream_position(after)
+        for page in _pages(hub.history(stream_key, after)):
+            sent_up_to = stream_position(page[-1].event.stream_id)
+            if out := [item.frame for item in page if wanted(item)]:
+                yield b"".join(out)
+        last_write = time.monotonic()
+        everything = names is None and only is None
+        while (left := max_seconds - (time.monotonic() - started)) > 0 and not subscription.overflowed:
+            out = []
+            for batch in subscription.take(min(keepalive, left)):
+                first, last = (stream_position(batch.items[i].event.stream_id) for i in (0, -1))
+                if last <= sent_up_to:
+                    continue  # already sent with the history
+                if everything and first > sent_up_to:
+                    out.append(batch.joined)  # the common case: bytes built once for every client
+                else:
+                    fresh = (
+                        item for item in batch.items if stream_position(item.event.stream_id) > sent_up_to
+                    )
+                    out += [item.frame for item in fresh if wanted(item)]
+                sent_up_to = last
+            if out:
+                yield b"".join(out)
+                last_write = time.monotonic()
+            elif time.monotonic() - last_write >= keepalive:
+                yield b": keepalive\n\n"
+                last_write = time.monotonic()
+    finally:
+        hub.unsubscribe(stream_key, subscription)
+
+
+def _pages(items: Iterator[Framed], size: int = 200) -> Iterator[list[Framed]]:
+    page: list[Framed] = []
+    for item in items:
+        page.append(item)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 class TooManyStreams(TooManyRequests):
@@ -126,7 +145,13 @@ def _respond(query: dict[str, Any], stream_key: str, only: list[str] | None) -> 
             retry_after_seconds=5, details={"limit": limit, "scope": full, "setting": _CAP_SETTING[full]}
         )
     body = _stream(
-        log, stream_key, after, names, only, settings.sse_keepalive_seconds, settings.sse_max_seconds
+        wired.event_hub,
+        stream_key,
+        after,
+        names,
+        only,
+        settings.sse_keepalive_seconds,
+        settings.sse_max_seconds,
     )
     body = _leased(body, wired.open_streams, key_id, token)
     return Response(
