@@ -156,6 +156,19 @@ def check(policy: PacingPolicy, counts: PacingCounts, now: datetime, *, cold: bo
     return None
 
 
+def check_reachouts(policy: PacingPolicy, counts: PacingCounts, now: datetime, cold: int) -> Refusal | None:
+    """The refusal of `cold` new reach-outs at once (a group created with people, people added to one:
+    upstream charges each to the cold-reachout allowance), or None."""
+    refusal = check(policy, counts, now, cold=cold > 0)
+    if refusal is not None or cold == 0 or not policy.enabled or not policy.cold:
+        return refusal
+    cap, used = allowance(policy.cold, age_days(counts.first_seen, now)), counts.today(now)[1]
+    if used + cold > cap:
+        message = f"{cold} new contact(s) would pass the daily allowance of {cap} ({used} used)"
+        return Refusal(PacingRule.COLD_DAILY_CAP, seconds_until_next_utc_day(now), message, cap)
+    return None
+
+
 def typing_ms(policy: PacingPolicy, text: str, rand: float) -> int:
     """Milliseconds of "typing…" before sending `text` (0 = none); `rand`, uniform in [0, 1), jitters it."""
     if not (policy.enabled and policy.simulate_typing) or policy.typing_max_ms <= 0:

@@ -41,6 +41,19 @@ if ARGV[2] ~= '' then
 end
 return 1
 """
+# KEYS: pacing hash, chats set. ARGV: day, hash TTL, set TTL, chat... Reach-outs that are not messages (a
+# group created with people, people added to a group): each chat new to the set is one cold reach-out.
+_REACHED = """
+if redis.call('HGET', KEYS[1], 'day') ~= ARGV[1] then
+  redis.call('HSET', KEYS[1], 'day', ARGV[1], 'sent', 0, 'cold', 0)
+end
+local added = 0
+for i = 4, #ARGV do added = added + redis.call('SADD', KEYS[2], ARGV[i]) end
+redis.call('HINCRBY', KEYS[1], 'cold', added)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return added
+"""
 # KEYS: pacing hash. ARGV: threshold, cool-down (ms), now (ms), hash TTL. Returns 1 when the breaker trips.
 _FAILED = """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
@@ -64,6 +77,7 @@ class PacingState:
         self._conn, self._keys = conn, keys
         self._sent = conn.register_script(_SENT)
         self._failed = conn.register_script(_FAILED)
+        self._reached = conn.register_script(_REACHED)
 
     def read(self, session_id: str, *, phone: str | None, chat_id: str | None) -> PacingCounts:
         """Everything a check needs, in one round trip. `chat_known` is True without a `chat_id`."""
@@ -99,6 +113,25 @@ class PacingState:
         args = [day.isoformat(), chat_id or "", "1" if cold else "0", _COUNTS_TTL_SECONDS, _CHATS_TTL_SECONDS]
         with translate_redis_errors():
             self._sent(keys=keys, args=args)
+
+    def unknown_chats(self, session_id: str, chat_ids: list[str]) -> list[str]:
+        """Those of `chat_ids` we never sent to and that never wrote to us (each a cold reach-out)."""
+        keys = self._keys
+        with translate_redis_errors(), self._conn.pipeline(transaction=False) as pipe:
+            for chat_id in chat_ids:
+                pipe.sismember(keys.pacing_chats(session_id), chat_id)
+                pipe.exists(keys.sender_messages(session_id, chat_id))
+            found = pipe.execute()
+        return [chat for i, chat in enumerate(chat_ids) if not (found[2 * i] or found[2 * i + 1])]
+
+    def record_reachouts(self, session_id: str, chat_ids: list[str], *, day: date) -> None:
+        """Count reach-outs to `chat_ids` that were not messages (see `_REACHED`)."""
+        if not chat_ids:
+            return
+        keys = [self._keys.pacing(session_id), self._keys.pacing_chats(session_id)]
+        with translate_redis_errors():
+            args: list[str | int] = [day.isoformat(), _COUNTS_TTL_SECONDS, _CHATS_TTL_SECONDS, *chat_ids]
+            self._reached(keys=keys, args=args)
 
     def record_failure(self, session_id: str, *, threshold: int, cooldown_ms: int, now_ms: int) -> bool:
         """Count a failed send; True when this one opened the breaker (for `cooldown_ms` from `now_ms`)."""

@@ -1,4 +1,9 @@
-"""Groups: create, participants (add, remove, promote, demote), subject, description, invite codes, leave.
+"""Groups: create, participants (add, remove, promote, demote), subject, description, invite codes, leave,
+membership requests (settings and the picture: `group_settings.py`).
+
+WhatsApp's rules: participants change by admins only, except adds when the member-add mode is
+`all_member_add`; a locked (`restrict`) group's info changes by admins only; a group that approves new
+members (`approval`) turns an invite-link join into a request an admin approves or rejects.
 
 Every change reaches the members' devices as WhatsApp pushes it: a `gp2` message (its subtype: create, add,
 invite, remove, leave, promote, demote, subject, description, membership_approval_request), and for
@@ -48,9 +53,19 @@ def group_for(network: Network, group_id: str, actor: str, *, admin: bool = Fals
     group = network.state.groups.get(group_id)
     if group is None or actor not in group.participants:
         raise NotFound(f"group {group_id} not found", code="group_not_found")
-    if admin and group.participants[actor] == ROLE_MEMBER:
+    if admin and not is_admin(group, actor):
         raise BadRequest("you are not an admin of this group", code="not_admin")
     return group
+
+
+def is_admin(group: Group, number: str) -> bool:
+    return group.participants.get(number, ROLE_MEMBER) != ROLE_MEMBER
+
+
+def _may_edit_info(group: Group, actor: str) -> None:
+    """WhatsApp's "edit group info" rule: anyone, unless the group is locked (`restrict`) to admins."""
+    if group.restrict and not is_admin(group, actor):
+        raise BadRequest("only admins can edit this group's info", code="not_admin")
 
 
 def change_participants(
@@ -60,7 +75,10 @@ def change_participants(
     if operation not in OPERATIONS:
         raise BadRequest(f"operation must be one of {', '.join(OPERATIONS)}")
     with network.lock:
-        group = group_for(network, group_id, actor, admin=True)
+        # Adding is open to every member when the group's member-add mode says so; the rest is admins' work.
+        known = network.state.groups.get(group_id)
+        open_add = operation == "add" and known is not None and known.member_add_mode == "all_member_add"
+        group = group_for(network, group_id, actor, admin=not open_add)
         results: dict[str, int] = {}
         changed: list[str] = []
         for number in numbers:
@@ -121,6 +139,7 @@ def _announce(network: Network, group: Group, actor: str, action: str, numbers: 
 def set_subject(network: Network, actor: str, group_id: str, subject: str) -> Group:
     with network.lock:
         group = group_for(network, group_id, actor)
+        _may_edit_info(group, actor)
         if not subject.strip():
             raise BadRequest("a group needs a subject", code="bad_subject")
         group.subject = subject
@@ -132,6 +151,7 @@ def set_subject(network: Network, actor: str, group_id: str, subject: str) -> Gr
 def set_description(network: Network, actor: str, group_id: str, description: str) -> Group:
     with network.lock:
         group = group_for(network, group_id, actor)
+        _may_edit_info(group, actor)
         group.description = description
         members = list(group.participants)
         system.group_notice(network, group.id, members, actor, "description", body=description)
@@ -147,20 +167,30 @@ def revoke_invite(network: Network, actor: str, group_id: str) -> str:
         return group.invite_code
 
 
-def join(network: Network, number: str, code: str) -> Group:
-    """Join by invite code (the `chat.whatsapp.com/<code>` part)."""
+def by_invite(network: Network, code: str) -> Group:
+    """The group an invite code (the `chat.whatsapp.com/<code>` part) opens; NotFound once revoked."""
+    group = next((g for g in network.state.groups.values() if code and g.invite_code == code), None)
+    if group is None:
+        raise NotFound("the invite code is not valid", code="invalid_invite_code")
+    return group
+
+
+def join(network: Network, number: str, code: str) -> tuple[Group, bool]:
+    """Join by invite code; `(group, pending)`: pending when the group approves new members first (the
+    request then waits for an admin, as `request_join`)."""
     with network.lock:
         network.phone(number)
-        group = next((g for g in network.state.groups.values() if g.invite_code == code), None)
-        if group is None:
-            raise NotFound("the invite code is not valid", code="invite_invalid")
+        group = by_invite(network, code)
         if number in group.participants:
             raise Conflict("already a member of this group", code="already_member")
+        if group.approval:
+            _request(network, group, number, "invite_link", None)
+            return group, True
         group.participants[number] = ROLE_MEMBER
         network.chat_state(number, group.id).t = int(time.time())
         _announce(network, group, number, "join", [number])
         network.changed()
-        return group
+        return group, False
 
 
 def leave(network: Network, number: str, group_id: str) -> None:
@@ -176,8 +206,8 @@ def leave(network: Network, number: str, group_id: str) -> None:
 
 
 def request_join(network: Network, number: str, group_id: str) -> None:
-    """`number` asks to join a group that approves new members: its admins get a
-    `membership_approval_request` gp2 message."""
+    """`number` asks to join a group that approves new members: the request waits (`answer_requests`)
+    and its admins get a `membership_approval_request` gp2 message."""
     with network.lock:
         network.phone(number)
         group = network.state.groups.get(group_id)
@@ -185,6 +215,32 @@ def request_join(network: Network, number: str, group_id: str) -> None:
             raise NotFound(f"group {group_id} not found", code="group_not_found")
         if number in group.participants:
             raise Conflict("already a member of this group", code="already_member")
-        admins = [n for n, role in group.participants.items() if role != ROLE_MEMBER]
-        subtype = "membership_approval_request"
-        system.group_notice(network, group.id, admins, number, subtype, recipients=[ids.user_jid(number)])
+        _request(network, group, number, "invite_link", None)
+
+
+def _request(network: Network, group: Group, number: str, method: str, added_by: str | None) -> None:
+    group.requests[number] = {"t": int(time.time()), "method": method, "addedBy": added_by}
+    admins = [n for n in group.participants if is_admin(group, n)]
+    subtype = "membership_approval_request"
+    system.group_notice(network, group.id, admins, number, subtype, recipients=[ids.user_jid(number)])
+    network.changed()
+
+
+def answer_requests(
+    network: Network, actor: str, group_id: str, numbers: list[str], *, approve: bool
+) -> dict[str, int]:
+    """An admin approves (they join, as by invite) or rejects pending requests; per-number 200 or 404."""
+    with network.lock:
+        group = group_for(network, group_id, actor, admin=True)
+        results: dict[str, int] = {}
+        for number in numbers:
+            if group.requests.pop(number, None) is None:
+                results[ids.user_jid(number)] = 404
+                continue
+            results[ids.user_jid(number)] = 200
+            if approve and number not in group.participants:
+                group.participants[number] = ROLE_MEMBER
+                network.chat_state(number, group.id).t = int(time.time())
+                _announce(network, group, actor, "add", [number])
+        network.changed()
+        return results
