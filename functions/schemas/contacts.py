@@ -1,10 +1,11 @@
-"""Contact answers (OpenWA's Contact, `openwa` SDK `ContactRecord`, `CheckNumberResponse`...)."""
+"""Contact bodies and answers (OpenWA's Contact, `openwa` SDK `ContactRecord`, `CheckNumberResponse`,
+`UpsertContactRequest`, `ContactPhoneResponse`, `ProfilePicturesResponse`...)."""
 
 from __future__ import annotations
 
 import re
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from functions.core.errors import ValidationFailed
 
@@ -38,3 +39,41 @@ class CheckNumberSchema(Schema):
 
 class ProfilePictureSchema(Schema):
     url = fields.String(allow_none=True, required=True)
+
+
+MAX_NAME = 100
+_NAME = [validate.Length(min=1, max=MAX_NAME), validate.Regexp(r"\S", error="must not be blank")]
+
+
+class UpsertContactSchema(Schema):
+    """An address-book entry: the first name, and optionally the last name."""
+
+    firstName = fields.String(required=True, validate=_NAME, metadata={"example": "Robert"})
+    lastName = fields.String(validate=_NAME, metadata={"example": "Brown"})
+
+
+class ProfilePicturesQuerySchema(Schema):
+    ids = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=8192),
+        metadata={
+            "description": "Comma-separated contact ids (only the first 50 are looked up)",
+            "example": "15550002222@c.us,15550003333@c.us",
+        },
+    )
+
+
+class ProfilePicturesSchema(Schema):
+    pictures = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        required=True,
+        metadata={"description": "Contact id -> picture URL (null when it shows none or the lookup failed)"},
+    )
+
+
+class ContactPhoneSchema(Schema):
+    contactId = fields.String(required=True)
+    phone = fields.String(
+        allow_none=True, required=True, metadata={"description": "The phone number (digits), null if unknown"}
+    )

@@ -1,8 +1,10 @@
-"""The session's contacts: list, one contact, number check, profile picture, block list.
+"""The session's contacts: list, one contact, number check, profile pictures, block list, the address book
+and resolving a `@lid` to a phone number.
 
 Asked of the session's engine at once (see `functions.services.session_engine`); shapes are OpenWA's
 (`Contact {id, name, pushName, number, isMyContact, isBlocked, profilePicUrl}`, `{number, exists,
-whatsappId}`, `{url}`, `{success, message}`).
+whatsappId}`, `{url}`, `{pictures}`, `{contactId, phone}`, `{success, message}`). Ids arrive validated
+(`functions.core.contacts`).
 """
 
 from __future__ import annotations
@@ -43,3 +45,27 @@ class ContactService:
         verb = "blocked" if block else "unblocked"
         message = f"Contact {verb}" if done else f"WhatsApp did not confirm the contact is {verb}"
         return {"success": done, "message": message}
+
+    def save(
+        self, session_id: str, contact_id: str, first_name: str, last_name: str | None
+    ) -> dict[str, Any]:
+        """Save `contact_id` (a phone jid) to the address book under that name, or rename its entry."""
+        done = bool(self._engine.call(session_id, Capability.CONTACT_SAVE, contact_id, first_name, last_name))
+        return {"success": done, "message": "Contact saved" if done else "WhatsApp did not confirm the save"}
+
+    def remove(self, session_id: str, contact_id: str) -> dict[str, Any]:
+        """Remove `contact_id` from the address book (the chat and messages stay)."""
+        done = bool(self._engine.call(session_id, Capability.CONTACT_REMOVE, contact_id))
+        message = "Contact removed" if done else "WhatsApp did not confirm the removal"
+        return {"success": done, "message": message}
+
+    def phone(self, session_id: str, contact_id: str) -> dict[str, Any]:
+        """`{contactId, phone}`: the phone number (digits) behind a `@lid` or phone jid, None when WhatsApp
+        knows none."""
+        found = self._engine.call(session_id, Capability.CONTACT_PHONE, contact_id)
+        return {"contactId": contact_id, "phone": str(found).split("@")[0] if found else None}
+
+    def profile_pictures(self, session_id: str, contact_ids: list[str]) -> dict[str, Any]:
+        """`{pictures: {id: URL | None}}` for the given ids (already cut to the first 50)."""
+        found = self._engine.call(session_id, Capability.CONTACT_PICTURES, contact_ids) or {}
+        return {"pictures": {jid: found.get(jid) for jid in contact_ids}}
