@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     # Engine and runners
     engine_type: EngineType = EngineType.WEBJS
     max_sessions: int = Field(10, ge=1, le=1000)
+    # Sessions that may exist at once, across the deployment (409 SESSION_LIMIT_REACHED past it).
+    max_sessions_total: int = Field(100, ge=1, le=100_000)
     runner_command_timeout_seconds: float = Field(30.0, gt=0, le=600)
     runner_id: str | None = None
     # CPU priority (nice) of a runner and everything it starts (session processes, Chromium). `openwa up`
@@ -110,6 +112,8 @@ class Settings(BaseSettings):
     session_lease_ttl: float = Field(10.0, ge=2, le=600)
     auth_snapshot_interval: float = Field(60.0, ge=5, le=86_400)
     session_init_timeout: float = Field(60.0, ge=5, le=600)
+    # Text sent to a caller whose call a session rejected by its `autoRejectCalls` config ("" sends nothing).
+    auto_reject_calls_message: str = Field("", max_length=4096)
     headless: bool = True
     chromium_path: str | None = None
     whatsapp_web_url: str = "https://web.whatsapp.com/"
@@ -148,8 +152,12 @@ class Settings(BaseSettings):
     # Event streams open at once, across every API process, and per API key (429 TOO_MANY_STREAMS past them).
     sse_max_streams: int = Field(1000, ge=1, le=100_000)
     sse_max_streams_per_key: int = Field(20, ge=1, le=100_000)
+    # Redis connections one process may open (a request in flight may hold one; Redis allows 10,000 clients).
+    redis_max_connections: int = Field(2000, ge=10, le=100_000)
 
     # Messages and media (MEDIA_DOWNLOAD_TIMEOUT_MS in ms, as upstream)
+    # Sends held for a session that is not ready (`"queue": true`) at most; past it, 429 TOO_MANY_HELD_SENDS.
+    max_held_sends_per_session: int = Field(1000, ge=1, le=1_000_000)
     message_retention_days: int = Field(30, ge=1, le=3650)
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
     media_download_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, le=2 * 1024 * 1024 * 1024)

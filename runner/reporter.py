@@ -22,6 +22,7 @@ from functions.core.errors import StorageUnavailable
 from functions.core.models import Session
 from functions.state.sessions import SessionRepository
 from runner.auth_store import AuthStore
+from runner.call_guard import CallGuard
 from runner.engines.base import StatusChange, qr_png_data_url
 from runner.events import emit_event
 from runner.inbox import Inbox
@@ -56,6 +57,7 @@ class Reporter:
         self._on_crashed = on_crashed or on_lost  # asks the process to end as crashed (to be restarted)
         self.snapshot: Callable[[], Any] | None = None  # the engine's snapshot coroutine, set by the process
         self.inbox: Inbox | None = None  # records message events before they are published
+        self.calls: CallGuard | None = None  # rejects ringing calls when the session's config says so
         self.status: SessionStatus | None = None
         self.closing = False  # after a logout nothing more is reported or stored
         self._announced = False
@@ -114,6 +116,8 @@ class Reporter:
             if name == "message.ack" and data.get("ack") == -1:
                 name = "message.failed"  # OpenWA's event for a message WhatsApp rejected
         await asyncio.to_thread(self.publish, name, data)
+        if name == "call.received" and self.calls is not None:
+            self.calls.on_call(data)
 
     async def on_credentials_changed(self) -> None:
         """Linked: store a snapshot now. Logged out from the phone: wipe them and stop the process."""

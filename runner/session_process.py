@@ -45,6 +45,7 @@ from functions.queueing import (
     release_due_jobs,
     session_queue,
 )
+from functions.services.messages import MessageService
 from functions.state.batches import BatchRepository
 from functions.state.connection import redis_from_settings
 from functions.state.keys import Keys
@@ -54,6 +55,7 @@ from functions.state.sessions import SessionRepository
 from functions.storage import build_storage
 from runner import jobs
 from runner.auth_store import AuthStore
+from runner.call_guard import CallGuard, text_reply
 from runner.children import SUPERVISOR_PID_ENV
 from runner.counters import MessageCounters
 from runner.engines.base import Engine, EngineError
@@ -111,7 +113,12 @@ class SessionRuntime:
         self.messages = MessageRepository(
             self.conn, keys, retention_seconds=settings.message_retention_days * 86_400
         )
-        counters = MessageCounters(self.conn, keys)
+        sends = MessageService(
+            settings, self.conn, keys, SessionRepository(self.conn, keys), self.messages, lambda: self.storage
+        )
+        reply = text_reply(sends, self.session_id, settings.auto_reject_calls_message)
+        self.reporter.calls = CallGuard(self.engine, self.reporter.session, reply)
+        counters = MessageCounters(self.conn, keys, self.session_id)
         self.pending_media = PendingMedia(
             self.session_id, self.messages, self.storage, self.engine, self.reporter.publish
         )

@@ -10,11 +10,20 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Playwright, sync_playwright
 from redis import Redis
 
 from functions.api.app import create_app
 from functions.cli.redis_server import RedisServer, start_redis
 from functions.config import Settings, load_settings
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """One Playwright driver for every test that drives a browser in this process: the sync API allows only
+    one at a time on a thread, and with the suite split over workers any file may follow any other."""
+    with sync_playwright() as driver:
+        yield driver
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from flask import Flask, Response, g, request
 from flask_cors import CORS
 
 from functions.api import errors
+from functions.api.audit import flush_audit
 from functions.api.dashboard import install_dashboard
 from functions.api.docs import docs
 from functions.api.json_provider import OrjsonProvider
@@ -17,11 +18,17 @@ from functions.api.openapi import Api
 from functions.api.routes import api_keys, events, health, messages, sessions, storage, webhooks
 from functions.api.routes import audit as audit_routes
 from functions.api.routes import bulk as bulk_routes
+from functions.api.routes import calls as call_routes
 from functions.api.routes import chats as chat_routes
 from functions.api.routes import contacts as contact_routes
 from functions.api.routes import dashboard as dashboard_routes
+from functions.api.routes import groups as group_routes
 from functions.api.routes import message_actions as message_action_routes
 from functions.api.routes import metrics as metrics_routes
+from functions.api.routes import presence as presence_routes
+from functions.api.routes import profile as profile_routes
+from functions.api.routes import stats as stats_routes
+from functions.api.routes import templates as template_routes
 from functions.api.wiring import Services
 from functions.config import Settings, get_settings
 from functions.core.errors import DomainError
@@ -117,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_rate_limits(app, settings)
     app.before_request(_require_json_body)
     app.after_request(_finish)
+    app.after_request(flush_audit)
     if settings.cors_origins:
         CORS(app, origins=settings.cors_origins, expose_headers=["X-Request-ID", "Retry-After"])
     api = Api(app)
@@ -133,9 +141,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(dashboard_routes.blp)
     api.register_blueprint(metrics_routes.blp)
     api.register_blueprint(audit_routes.blp)
-    for blueprint in (message_action_routes.blp, chat_routes.blp, contact_routes.blp):
+    for blueprint in (message_action_routes.blp, chat_routes.blp, contact_routes.blp, group_routes.blp):
         api.register_blueprint(blueprint)
     api.register_blueprint(bulk_routes.blp)
+    api.register_blueprint(template_routes.blp)
+    api.register_blueprint(stats_routes.blp)
+    for blueprint in (profile_routes.blp, presence_routes.blp, call_routes.blp):  # issue #17
+        api.register_blueprint(blueprint)
     if settings.enable_swagger:
         app.register_blueprint(docs)
     install_dashboard(app)

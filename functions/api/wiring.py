@@ -8,17 +8,25 @@ from functools import cached_property
 from flask import current_app
 from redis import Redis
 
+from functions.api.event_hub import EventHub
 from functions.config import Settings
 from functions.crypto.envelope import Envelope, envelope_from_settings
+from functions.queueing import enqueue_session_purge
 from functions.services.api_keys import ApiKeyService
 from functions.services.bulk import BulkService
+from functions.services.calls import CallService
 from functions.services.chats import ChatService
 from functions.services.contacts import ContactService
+from functions.services.groups import GroupService
 from functions.services.message_actions import MessageActionService
 from functions.services.messages import MessageService
+from functions.services.presence import PresenceService
+from functions.services.profile import ProfileService
 from functions.services.runner_commands import RunnerCommands
 from functions.services.session_engine import SessionEngine
 from functions.services.sessions import SessionService
+from functions.services.stats import StatsService
+from functions.services.templates import TemplateService
 from functions.services.webhooks import WebhookService
 from functions.state.api_keys import ApiKeyRepository
 from functions.state.audit import AuditLog
@@ -27,12 +35,15 @@ from functions.state.connection import redis_from_settings
 from functions.state.deliveries import DeliveryRepository
 from functions.state.keys import Keys
 from functions.state.messages import MessageRepository
+from functions.state.pacing import PacingState
 from functions.state.sessions import SessionRepository
 from functions.state.streams import OpenStreams, StreamCaps
+from functions.state.templates import TemplateRepository
 from functions.state.webhooks import WebhookRepository
 from functions.storage import BlobStorage, build_storage
 from functions.storage.manifests import Manifest, mirror_of, write_manifest
 from functions.webhooks.delivery import DeliveryContext
+from functions.webhooks.dispatch import event_log
 from functions.webhooks.sender import Sender
 
 
@@ -69,10 +80,15 @@ class Services:
             mirror=lambda session: write_manifest(
                 self.storage, session.id, Manifest(session=mirror_of(session))
             ),
+            purge=lambda session_id: enqueue_session_purge(self.redis, session_id),
+            max_total=self.settings.max_sessions_total,
         )
 
         self.message_repo = MessageRepository(
-            self.redis, self.keys, retention_seconds=self.settings.message_retention_days * 86_400
+            self.redis,
+            self.keys,
+            retention_seconds=self.settings.message_retention_days * 86_400,
+            max_held=self.settings.max_held_sends_per_session,
         )
         self.messages = MessageService(
             self.settings, self.redis, self.keys, self.session_repo, self.message_repo, lambda: self.storage
@@ -109,6 +125,11 @@ class Services:
         )
 
     @cached_property
+    def event_hub(self) -> EventHub:
+        """One reader per event stream for every SSE client of this process (`functions.api.event_hub`)."""
+        return EventHub(event_log(self.redis, self.settings))
+
+    @cached_property
     def open_streams(self) -> OpenStreams:
         caps = StreamCaps(self.settings.sse_max_streams, self.settings.sse_max_streams_per_key)
         return OpenStreams(self.redis, self.keys, caps)
@@ -136,6 +157,30 @@ class Services:
     @cached_property
     def contacts(self) -> ContactService:
         return ContactService(self.session_engine)
+
+    @cached_property
+    def stats(self) -> StatsService:
+        return StatsService(self.redis, self.keys, self.session_repo)
+
+    @cached_property
+    def templates(self) -> TemplateService:
+        return TemplateService(self.session_repo, TemplateRepository(self.redis, self.keys), self.messages)
+
+    @cached_property
+    def groups(self) -> GroupService:
+        return GroupService(self.session_engine, self.settings, PacingState(self.redis, self.keys))
+
+    @cached_property
+    def profile(self) -> ProfileService:
+        return ProfileService(self.session_engine, self.settings)
+
+    @cached_property
+    def presence(self) -> PresenceService:
+        return PresenceService(self.session_engine)
+
+    @cached_property
+    def calls(self) -> CallService:
+        return CallService(self.session_engine)
 
 
 def services() -> Services:

@@ -41,6 +41,40 @@ class Capability(StrEnum):
     CONTACT_PICTURE = "contact.picture"  # contact id -> URL | None
     CONTACT_BLOCK = "contact.block"  # contact id, block
     BLOCKED = "contacts.blocked"  # -> ids
+    # Groups (functions.core.groups; shapes in runner/engines/webjs/groups.py; ParticipantRow is
+    # {id, status, message}, one per requested id).
+    GROUPS = "groups.list"  # -> [{id, name, linkedParentJID}]
+    GROUP = "group.get"  # group id -> GroupInfo + {settings}
+    GROUP_CREATE = "group.create"  # name, participant ids -> GroupSummary
+    GROUP_PARTICIPANTS = "group.participants"  # group id, add|remove|promote|demote, ids -> ParticipantRow[]
+    GROUP_SUBJECT = "group.subject"  # group id, subject
+    GROUP_DESCRIPTION = "group.description"  # group id, description
+    GROUP_SETTINGS = "group.settings"  # group id, {announce?, locked?, ephemeralSeconds?, memberAddMode?}
+    GROUP_PICTURE = "group.picture"  # group id -> URL | None
+    GROUP_SET_PICTURE = "group.picture.set"  # group id, data URL (None removes) -> bool
+    GROUP_INVITE = "group.invite"  # group id -> code
+    GROUP_REVOKE_INVITE = "group.invite.revoke"  # group id -> new code
+    GROUP_JOIN_INFO = "group.joinInfo"  # code -> GroupJoinInfo
+    GROUP_JOIN = "group.join"  # code -> {groupId, pendingApproval}
+    GROUP_LEAVE = "group.leave"  # group id
+    GROUP_REQUESTS = "group.requests"  # group id -> GroupMembershipRequest[]
+    GROUP_ANSWER_REQUESTS = "group.requests.answer"  # group id, ids | None (all), approve -> ParticipantRow[]
+    # The account's own profile (functions.services.profile; runner/engines/webjs/account.py).
+    PROFILE_NAME = "profile.name"  # display name (1-25 characters) -> bool
+    PROFILE_STATUS = "profile.status"  # about text (0-139 characters; "" clears) -> bool
+    PROFILE_PICTURE = "profile.picture"  # image data URL (None removes) -> bool
+    # The address book and lookups (functions.core.contacts).
+    CONTACT_SAVE = "contact.save"  # phone jid, first name, last name | None -> bool
+    CONTACT_REMOVE = "contact.remove"  # phone jid -> bool
+    CONTACT_PHONE = "contact.phone"  # contact id -> phone jid | None
+    CONTACT_PICTURES = "contact.pictures"  # contact ids -> {id: URL | None}
+    # Presence (functions.services.presence; runner/engines/webjs/presence.py).
+    PRESENCE_SET = "presence.set"  # available (online) or not -> bool
+    PRESENCE_SUBSCRIBE = "presence.subscribe"  # chat id -> bool
+    PRESENCE_GET = "presence.get"  # chat id -> ChatPresence | None (the last one the session was told)
+    # Calls (functions.core.calls; runner/engines/webjs/phone_calls.py).
+    CALL_REJECT = "call.reject"  # call id -> bool (CallNotFound when it is not ringing)
+    CALL_LINK = "call.link"  # audio | video, start time (epoch ms) -> link
 
 
 class ChatNotFound(NotFound):

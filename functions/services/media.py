@@ -2,8 +2,9 @@
 
 The mimetype of what we send is sniffed from the bytes (PyPI `filetype`), not taken from the client: a
 declared type is only used when the bytes have no recognisable signature (plain text, CSV...). URLs are
-fetched with the SSRF guard of webhooks (DNS pinned, private targets refused unless `SSRF_ALLOWED_HOSTS`),
-a timeout and `MEDIA_DOWNLOAD_MAX_BYTES`, counted while streaming so a lying Content-Length cannot pass.
+fetched through the SSRF guard (`functions.net.ssrf`: DNS pinned, private targets refused unless
+`SSRF_ALLOWED_HOSTS`), a timeout and `MEDIA_DOWNLOAD_MAX_BYTES`, counted while streaming so a lying
+Content-Length cannot pass.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from urllib.parse import unquote, urlsplit
 import filetype
 import httpx
 
+from functions.config import Settings
 from functions.core.errors import DomainError
-from functions.webhooks.ssrf import InvalidWebhookUrl, WebhookUrlRefused, WebhookUrlUnresolvable, pin
+from functions.net.ssrf import InvalidTargetUrl, TargetRefused, TargetUnresolvable, pin
 
 _MAX_REDIRECTS = 3
 
@@ -56,6 +58,17 @@ class MediaLimits:
     ssrf_protect: bool
     allowed_hosts: tuple[str, ...]
     host_overrides: Mapping[str, str]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MediaLimits:
+        """The limits every media the API fetches or decodes is held to (sends, pictures)."""
+        return cls(
+            max_bytes=settings.media_download_max_bytes,
+            timeout_seconds=settings.media_download_timeout_ms / 1000,
+            ssrf_protect=settings.webhook_ssrf_protect,
+            allowed_hosts=tuple(settings.ssrf_allowed_hosts),
+            host_overrides=settings.ssrf_host_map,
+        )
 
 
 def sniff_mimetype(data: bytes, declared: str | None) -> str:
@@ -96,8 +109,24 @@ def from_url(url: str, declared: str | None, filename: str | None, limits: Media
             if location is None:
                 name = filename or _filename_from(response_url)
                 return MediaFile(data, sniff_mimetype(data, declared or content_type), name)
-            current = str(httpx.URL(current).join(location))
+            current = _redirect_target(current, location)
     raise MediaDownloadFailed("too many redirects", details={"url": url})
+
+
+def _redirect_target(current: str, location: str) -> str:
+    """The URL a redirect leads to: `location` resolved against `current`. InvalidMedia (400) for a Location
+    that parsers read differently (`http:\\\\host\\path`: browsers take backslashes for slashes, RFC 3986
+    for path characters) or that httpx cannot parse: which URL it means is unknowable, so none is fetched."""
+    if "\\" in location or not location.isprintable():
+        raise _malformed_redirect()
+    try:
+        return str(httpx.URL(current).join(location))
+    except httpx.InvalidURL as exc:
+        raise _malformed_redirect() from exc
+
+
+def _malformed_redirect() -> InvalidMedia:
+    return InvalidMedia("url: the media URL redirected to a malformed Location", details={"field": "url"})
 
 
 def _fetch(
@@ -107,20 +136,25 @@ def _fetch(
         target = pin(
             url, protect=limits.ssrf_protect, allowed=limits.allowed_hosts, overrides=limits.host_overrides
         )
-    except WebhookUrlRefused as exc:
+    except TargetRefused as exc:
         raise MediaUrlRefused(details={**exc.details, "field": "url"}) from exc
-    except (InvalidWebhookUrl, WebhookUrlUnresolvable) as exc:
+    except (InvalidTargetUrl, TargetUnresolvable) as exc:
         raise InvalidMedia(f"url: {exc.message}", details={**exc.details, "field": "url"}) from exc
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-    request = client.build_request(
-        "GET",
-        target.connect_url,
-        headers={"Host": target.host_header},
-        extensions=extensions,
-        timeout=_time_left(deadline, url, limits),
-    )
+    try:
+        request = client.build_request(
+            "GET",
+            target.connect_url,
+            headers={"Host": target.host_header},
+            extensions=extensions,
+            timeout=_time_left(deadline, url, limits),
+        )
+    except httpx.InvalidURL as exc:  # a URL urlsplit accepts and httpx does not
+        raise InvalidMedia(f"url: {exc}", details={"field": "url"}) from exc
     try:
         response = client.send(request, stream=True)
+    except httpx.InvalidURL as exc:  # httpx resolves a redirect's Location inside `send`, even unfollowed
+        raise _malformed_redirect() from exc
     except httpx.HTTPError as exc:
         raise MediaDownloadFailed(details={"url": url, "reason": str(exc) or type(exc).__name__}) from exc
     try:

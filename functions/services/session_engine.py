@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from functions.core.calls import CallNotFound
 from functions.core.chats import Capability, ChatNotFound, ContactNotFound, EngineRefused
 from functions.core.enums import SessionStatus
 from functions.core.errors import DomainError, EngineNotSupported
+from functions.core.groups import GroupNotFound, InviteCodeInvalid
 from functions.core.models import Session
 from functions.queueing import SessionJob
 from functions.services.messages import MessageNotFound, SessionNotReady
@@ -23,7 +25,16 @@ from functions.state.sessions import SessionRepository
 
 _RELAYED: dict[str, type[DomainError]] = {
     error.code: error
-    for error in (MessageNotFound, ChatNotFound, ContactNotFound, EngineRefused, EngineNotSupported)
+    for error in (
+        MessageNotFound,
+        ChatNotFound,
+        ContactNotFound,
+        EngineRefused,
+        EngineNotSupported,
+        GroupNotFound,
+        InviteCodeInvalid,
+        CallNotFound,
+    )
 }
 
 

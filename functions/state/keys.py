@@ -42,6 +42,15 @@
 | `<p>:pacing:<sid>:chats`              | set    | chats this session has sent to (not cold any more) |
 | `<p>:pacing-phone:<phone>`            | string | UTC day the phone was first seen (account age)     |
 | `<p>:batch:<sid>:<batchId>`           | hash   | one bulk batch; each field a JSON value (TTL)      |
+| `<p>:template:<sid>:<templateId>`     | string | one message template, JSON (`state.templates`)     |
+| `<p>:session:<sid>:templates`         | zset   | the session's template ids by creation (ms)        |
+| `<p>:session:<sid>:template-names`    | hash   | template name -> id (unique per session)           |
+| `<p>:message-activity:hour:<hour>`    | hash   | message counts that UTC hour (`message_activity`)  |
+| `<p>:message-activity:day:<day>`      | hash   | the same, that UTC day (31 d TTL)                  |
+| `<p>:message-activity:chats:<day>`    | zset   | `<sid> <chatId>` -> messages that day (trimmed)    |
+| `<p>:session:<sid>:message-totals`    | hash   | the session's messages sent/received/failed ever   |
+| `<p>:session:<sid>:top-chats`         | zset   | chat -> messages, its busiest chats (trimmed)      |
+| `<p>:session:<sid>:chat-last`         | zset   | chat -> last message time (ms; trimmed)            |
 | `<p>:runner:wake`                     | pubsub | nudges runners to reconcile desired state now      |
 | `<p>:limits:*`                        | —      | flask-limiter counters (its own layout)            |
 
@@ -219,3 +228,31 @@ class Keys:
 
     def batch(self, session_id: str, batch_id: str) -> str:
         return f"{self.prefix}:batch:{session_id}:{batch_id}"
+
+    def template(self, session_id: str, template_id: str) -> str:
+        return f"{self.prefix}:template:{session_id}:{template_id}"
+
+    def session_templates(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:templates"
+
+    def template_names(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:template-names"
+
+    def message_activity_hour(self, hour: str) -> str:
+        """Message counts of one UTC hour; `hour` is `YYYY-MM-DDTHH`."""
+        return f"{self.prefix}:message-activity:hour:{hour}"
+
+    def message_activity_day(self, day: str) -> str:
+        return f"{self.prefix}:message-activity:day:{day}"
+
+    def message_activity_chats(self, day: str) -> str:
+        return f"{self.prefix}:message-activity:chats:{day}"
+
+    def session_message_totals(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:message-totals"
+
+    def session_top_chats(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:top-chats"
+
+    def session_chat_last(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:chat-last"

@@ -12,4 +12,7 @@ context init scripts) to get wa-js's `window.WPP`, exactly as it injects wa-js i
 
 from pathlib import Path
 
-WPP_DOUBLE_SCRIPTS = (Path(__file__).parent / "wpp/wa-api.js", Path(__file__).parent / "wpp/wa-chat.js")
+WPP_DOUBLE_SCRIPTS = tuple(
+    Path(__file__).parent / "wpp" / name
+    for name in ("wa-api.js", "wa-chat.js", "wa-group.js", "wa-account.js")
+)

@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, Response
 
 from runner.sandbox.control import control
+from runner.sandbox.control_groups import control_groups
 from runner.sandbox.hub import Hub
 from runner.sandbox.network import Network
 from runner.sandbox.store import Store
@@ -36,6 +37,7 @@ def create_app(config: SandboxConfig) -> tuple[Flask, Network]:
     app.extensions["sandbox.network"] = network
     app.register_blueprint(page)
     app.register_blueprint(control)
+    app.register_blueprint(control_groups)
     register_errors(app)
 
     @app.errorhandler(404)

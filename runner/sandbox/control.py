@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from runner.sandbox import actions, compose, groups, ids, system
+from runner.sandbox import actions, compose, ids, system
 from runner.sandbox.errors import BadRequest, NotFound
 from runner.sandbox.model import ACK_FAILED
 from runner.sandbox.network import FAULT_KINDS
-from runner.sandbox.views import group_metadata_view, inbox_view, phone_view
+from runner.sandbox.views import inbox_view, phone_view
 from runner.sandbox.web import network
 
 control = Blueprint("control", __name__, url_prefix="/_sandbox")
@@ -242,6 +242,17 @@ def phone_calls(number: str) -> tuple[Response, int]:
     return jsonify(callId=call_id, to=to, isVideo=bool(data.get("isVideo"))), 201
 
 
+@control.get("/calls/<call_id>")
+def get_call(call_id: str) -> Response:
+    """A call the sandbox rang: `{id, from, to, isVideo, state: ringing | rejected | missed, t}`."""
+    net = network()
+    with net.lock:
+        call = system.call_view(net, call_id)
+    if call is None:
+        raise NotFound("no such call", code="call_not_found")
+    return jsonify(call)
+
+
 @control.post("/phones/<number>/block")
 def phone_blocks(number: str) -> Response:
     data = body({"jid", "blocked"}, {"jid"})
@@ -249,65 +260,6 @@ def phone_blocks(number: str) -> Response:
         network(), number, _chat(data["jid"], "jid"), bool(data.get("blocked", True))
     )
     return jsonify(jid=data["jid"], blocked=blocked)
-
-
-@control.post("/groups")
-def create_group() -> tuple[Response, int]:
-    data = body({"owner", "subject", "participants"}, {"owner", "subject"})
-    members = [
-        _number(p.split("@")[0] if isinstance(p, str) else p, "participants")
-        for p in data.get("participants", [])
-    ]
-    net = network()
-    group = groups.create(net, _number(data["owner"], "owner"), str(data["subject"]), members)
-    with net.lock:
-        return jsonify(
-            {**(group_metadata_view(net.state, group.id) or {}), "inviteCode": group.invite_code}
-        ), 201
-
-
-@control.post("/groups/<group_id>/participants")
-def group_participants(group_id: str) -> Response:
-    data = body({"actor", "operation", "participants"}, {"actor", "operation", "participants"})
-    numbers = [
-        _number(p.split("@")[0] if isinstance(p, str) else p, "participants") for p in data["participants"]
-    ]
-    result = groups.change_participants(
-        network(), _number(data["actor"], "actor"), group_id, data["operation"], numbers
-    )
-    return jsonify(result)
-
-
-@control.patch("/groups/<group_id>")
-def update_group(group_id: str) -> Response:
-    """A member (`actor`) changes the group's `subject` and/or `description`."""
-    data = body({"actor", "subject", "description"}, {"actor"})
-    net, actor = network(), _number(data["actor"], "actor")
-    if isinstance(data.get("subject"), str):
-        groups.set_subject(net, actor, group_id, data["subject"])
-    if isinstance(data.get("description"), str):
-        groups.set_description(net, actor, group_id, data["description"])
-    with net.lock:
-        return jsonify(group_metadata_view(net.state, group_id))
-
-
-@control.post("/groups/<group_id>/join-requests")
-def group_join_request(group_id: str) -> tuple[Response, int]:
-    """Phone `number` asks to join the group; its admins get the request."""
-    data = body({"number"}, {"number"})
-    number = _number(data["number"], "number")
-    groups.request_join(network(), number, group_id)
-    return jsonify(groupId=group_id, number=number), 201
-
-
-@control.get("/groups/<group_id>")
-def get_group(group_id: str) -> Response:
-    net = network()
-    with net.lock:
-        view = group_metadata_view(net.state, group_id)
-        if view is None:
-            raise NotFound(f"no group {group_id}")
-        return jsonify(view)
 
 
 @control.route("/faults", methods=["GET", "POST", "DELETE"])

@@ -88,6 +88,9 @@ class Phone:
     about: str = "Hey there! I am using WhatsApp."
     picture: str | None = None  # sha256 of stored image bytes
     blocked: list[str] = field(default_factory=list)  # jids
+    # Address-book changes the owner made (jid -> saved name, None once removed). Every sandbox phone starts
+    # out in every other's address book; only a change made here overrides that (rpc_account.py).
+    address_book: dict[str, str | None] = field(default_factory=dict)
     chats: dict[str, ChatState] = field(default_factory=dict)
     device_counter: int = 0
 
@@ -102,6 +105,14 @@ class Group:
     description: str = ""
     invite_code: str = ""
     past: list[str] = field(default_factory=list)
+    announce: bool = False  # only admins send messages
+    restrict: bool = False  # only admins edit the group's info ("locked")
+    member_add_mode: str = "admin_add"  # or "all_member_add": who may add participants
+    approval: bool = False  # joining by invite link needs an admin's approval
+    ephemeral: int = 0  # disappearing messages, seconds (0 = off)
+    picture: str | None = None  # sha256 of the stored image
+    # Pending membership requests: number -> {"t", "method", "addedBy"}.
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

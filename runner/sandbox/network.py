@@ -20,6 +20,7 @@ from runner.sandbox.model import (
     ACK_READ,
     ACK_RECEIVED,
     ACK_SENT,
+    ROLE_MEMBER,
     ChatState,
     Device,
     Message,
@@ -70,6 +71,7 @@ class Network:
         self.faults: dict[str, list[Fault]] = {}
         self.offline_until: dict[str, float] = {}  # device id -> monotonic time its stream may reopen
         self.presence: list[dict[str, Any]] = []  # what phones were shown (typing, paused), newest last
+        self.calls: dict[str, dict[str, Any]] = {}  # call id -> {from, to, isVideo, state, t} (system.ring)
         # Analytics beacons pages sent (wa-js sends them to Google unless WPPConfig.disableGoogleAnalytics).
         self.analytics: list[dict[str, Any]] = []
         self.settings: dict[str, float] = dict(DEFAULT_SETTINGS)  # control API: PUT /_sandbox/settings
@@ -217,7 +219,7 @@ class Network:
                 return existing
             recipients = self.recipients(sender, chat)
             message.sender, message.chat, message.from_device = sender, chat, device_id
-            error = self._send_error(sender)
+            error = self._group_refusal(sender, chat) or self._send_error(sender)
             message.acks = dict.fromkeys(recipients, ACK_FAILED if error else ACK_SENT)
             self.state.messages[message.id] = message
             starting = [] if error else self._new_chats(message, [sender, *recipients])
@@ -246,6 +248,14 @@ class Network:
         if ids.user_jid(number) in self.phone(sender).blocked:
             raise BadRequest(f"{chat} is blocked; unblock it to send", code="chat_blocked")
         return [number]
+
+    def _group_refusal(self, sender: str, chat: str) -> int | None:
+        """403 (WhatsApp's not-authorized) for a member's message to an announce group: only its admins
+        send there, and the server fails anyone else's message (ack -1) without relaying it."""
+        group = self.state.groups.get(chat)
+        if group is not None and group.announce and group.participants.get(sender) == ROLE_MEMBER:
+            return 403
+        return None
 
     def _send_error(self, sender: str) -> int | None:
         """The WhatsApp error code an active error fault gives this send (and counts it), else None."""

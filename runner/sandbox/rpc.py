@@ -154,6 +154,8 @@ def _chat(network: Network, device: Device, args: Args) -> Any:
         chat = chat_id(args)
         if not ids.is_group(chat):
             network.recipients(device.number, chat)  # NotFound for a number that is not on WhatsApp
+        elif chat not in network.phone(device.number).chats:  # never a member: WhatsApp Web has no such chat
+            raise NotFound(f"Chat not found for {chat}", code="chat_not_found")
         return chat_view(network.state, chat, network.chat_state(device.number, chat))
 
 

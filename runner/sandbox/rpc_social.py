@@ -1,4 +1,4 @@
-"""Page calls about people and groups: presence, contacts, block list, profile, groups, logout.
+"""Page calls about people: presence, contacts, block list, profile, pictures, logout (groups: rpc_groups).
 
 Registered into `rpc.HANDLERS` on import (web.py imports this module).
 """
@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.sandbox import actions, groups, ids
-from runner.sandbox.errors import BadRequest, NotFound
+from runner.sandbox import actions, ids
+from runner.sandbox.errors import BadRequest
 from runner.sandbox.model import Device
 from runner.sandbox.network import Network
 from runner.sandbox.rpc import Args, chat_id, handler
-from runner.sandbox.views import contact_view, group_metadata_view
+from runner.sandbox.views import contact_view
 
 
 @handler("presence")
@@ -27,7 +27,7 @@ def _presence(network: Network, device: Device, args: Args) -> Any:
 @handler("contact")
 def _contact(network: Network, device: Device, args: Args) -> Any:
     with network.lock:
-        return contact_view(network.state, chat_id(args, "id"))
+        return contact_view(network.state, chat_id(args, "id"), network.phone(device.number))
 
 
 @handler("contacts")
@@ -35,7 +35,7 @@ def _contacts(network: Network, device: Device, args: Args) -> Any:
     with network.lock:
         phone = network.phone(device.number)
         jids = [jid for jid in phone.chats if not ids.is_group(jid)]
-        return [contact_view(network.state, jid) for jid in jids]
+        return [contact_view(network.state, jid, phone) for jid in jids]
 
 
 @handler("queryExists")
@@ -58,7 +58,10 @@ def _about(network: Network, device: Device, args: Args) -> Any:
 def _picture(network: Network, device: Device, args: Args) -> Any:
     with network.lock:
         jid = chat_id(args, "id")
-        phone = None if ids.is_group(jid) else network.state.phones.get(ids.number_of(jid))
+        if ids.is_group(jid):
+            group = network.state.groups.get(jid)
+            return f"/_wa/picture/{jid}" if group and group.picture else None
+        phone = network.state.phones.get(ids.number_of(jid))
         return f"/_wa/picture/{phone.number}" if phone and phone.picture else None
 
 
@@ -88,69 +91,3 @@ def _profile(network: Network, device: Device, args: Args) -> Any:
 def _logout(network: Network, device: Device, args: Args) -> Any:
     network.unlink(device, by_phone=False)
     return True
-
-
-@handler("group.create")
-def _group_create(network: Network, device: Device, args: Args) -> Any:
-    members = [ids.number_of(ids.parse_chat_id(p, field="participants")) for p in args["participants"]]
-    group = groups.create(network, device.number, str(args["name"]), members)
-    codes = {ids.user_jid(n): 200 for n in group.participants if n != device.number}
-    return {"gid": group.id, "participants": codes, "inviteCode": group.invite_code}
-
-
-@handler("group.participants")
-def _group_participants(network: Network, device: Device, args: Args) -> Any:
-    numbers = [ids.number_of(ids.parse_chat_id(p, field="participants")) for p in args["participants"]]
-    return groups.change_participants(
-        network, device.number, chat_id(args, "groupId"), args["operation"], numbers
-    )
-
-
-@handler("group.metadata")
-def _group_metadata(network: Network, device: Device, args: Args) -> Any:
-    with network.lock:
-        group = groups.group_for(network, chat_id(args, "groupId"), device.number)
-        return {**(group_metadata_view(network.state, group.id) or {}), "inviteCode": group.invite_code}
-
-
-@handler("group.all")
-def _group_all(network: Network, device: Device, args: Args) -> Any:
-    with network.lock:
-        mine = [g.id for g in network.state.groups.values() if device.number in g.participants]
-        return [group_metadata_view(network.state, gid) for gid in mine]
-
-
-@handler("group.set")
-def _group_set(network: Network, device: Device, args: Args) -> Any:
-    group_id = chat_id(args, "groupId")
-    if "subject" in args:
-        groups.set_subject(network, device.number, group_id, str(args["subject"]))
-    if "description" in args:
-        groups.set_description(network, device.number, group_id, str(args["description"]))
-    return True
-
-
-@handler("group.revokeInvite")
-def _group_revoke_invite(network: Network, device: Device, args: Args) -> Any:
-    return groups.revoke_invite(network, device.number, chat_id(args, "groupId"))
-
-
-@handler("group.join")
-def _group_join(network: Network, device: Device, args: Args) -> Any:
-    group = groups.join(network, device.number, str(args["code"]))
-    return {"id": group.id}
-
-
-@handler("group.infoFromInvite")
-def _group_info(network: Network, device: Device, args: Args) -> Any:
-    with network.lock:
-        group = next((g for g in network.state.groups.values() if g.invite_code == args["code"]), None)
-        if group is None:
-            raise NotFound("the invite code is not valid", code="invite_invalid")
-        return group_metadata_view(network.state, group.id)
-
-
-@handler("group.leave")
-def _group_leave(network: Network, device: Device, args: Args) -> Any:
-    groups.leave(network, device.number, chat_id(args, "groupId"))
-    return None

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from runner.sandbox import ids
+from runner.sandbox.errors import BadRequest, NotFound
 from runner.sandbox.model import ACK_RECEIVED, Message
 from runner.sandbox.network import Network
 from runner.sandbox.views import STATUS_BROADCAST, message_view, system_message
@@ -47,6 +48,35 @@ def post_status(network: Network, poster: str, message: Message) -> Message:
         return message
 
 
+# WhatsApp rings a call for about this long before it counts as missed.
+RING_SECONDS = 45
+MAX_CALLS = 1000  # calls remembered (the oldest forgotten first)
+
+
+def call_view(network: Network, call_id: str) -> dict[str, Any] | None:
+    """A call as the network knows it: `ringing` until rejected (`rejected`) or RING_SECONDS pass
+    (`missed`)."""
+    call = network.calls.get(call_id)
+    if call is None:
+        return None
+    if call["state"] == "ringing" and time.time() - call["t"] > RING_SECONDS:
+        call["state"] = "missed"
+    return dict(call)
+
+
+def reject_call(network: Network, callee: str, call_id: str) -> dict[str, Any]:
+    """`callee` rejects a call ringing on its phone: NotFound `call_not_found` for a call it is not getting,
+    BadRequest `call_is_not_incoming_ring` once it no longer rings (wa-js reject.ts's codes)."""
+    with network.lock:
+        call = call_view(network, call_id)
+        if call is None or call["to"] != ids.user_jid(callee):
+            raise NotFound(f"Call {call_id} not found", code="call_not_found")
+        if call["state"] != "ringing":
+            raise BadRequest(f"Call {call_id} is not incoming ring", code="call_is_not_incoming_ring")
+        network.calls[call_id]["state"] = "rejected"
+        return {**call, "state": "rejected"}
+
+
 def ring(network: Network, caller: str, callee: str, *, is_video: bool) -> str:
     """`caller` rings `callee`'s pages; nobody answers, so a `call_log` (missed) follows. Returns the
     call id."""
@@ -55,6 +85,16 @@ def ring(network: Network, caller: str, callee: str, *, is_video: bool) -> str:
         network.phone(callee)
         call_id = secrets.token_hex(16).upper()
         now = int(time.time())
+        for old in list(network.calls)[: max(len(network.calls) - MAX_CALLS + 1, 0)]:
+            del network.calls[old]
+        network.calls[call_id] = {
+            "id": call_id,
+            "from": ids.user_jid(caller),
+            "to": ids.user_jid(callee),
+            "isVideo": is_video,
+            "state": "ringing",
+            "t": now,
+        }
         network.publish(
             callee,
             {

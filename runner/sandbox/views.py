@@ -154,6 +154,7 @@ def inbox_view(state: NetworkState, message: Message, viewer: str, media: bytes 
         "forwarded": message.forwarded,
         "starred": viewer in message.starred_by,
         "pinnedUntil": message.pinned_until,
+        "mentions": list(message.mentions),
         "media": None,
     }
     view.update({k: v for k, v in message.extra.items() if k not in view})
@@ -179,21 +180,25 @@ def phone_view(phone: Phone, devices: list[str]) -> dict[str, Any]:
     }
 
 
-def contact_view(state: NetworkState, jid: str) -> dict[str, Any]:
-    """A ContactModel-like record for a user or group jid."""
+def contact_view(state: NetworkState, jid: str, viewer: Phone | None = None) -> dict[str, Any]:
+    """A ContactModel-like record for a user or group jid (as `viewer`'s address book has it, when given)."""
     if is_group(jid):
         group = state.groups.get(jid)
         name = group.subject if group else ""
         return {"id": jid, "name": name, "formattedName": name, "isGroup": True, "isUser": False}
     phone = state.phones.get(jid.split("@")[0])
-    name = phone.name if phone else ""
+    pushname = name = phone.name if phone else ""
+    listed = phone is not None
+    book = viewer.address_book if viewer is not None else {}
+    if jid in book:  # saved under a name of the viewer's, or removed
+        name, listed = book[jid] or "", book[jid] is not None
     return {
         "id": jid,
         "name": name,
-        "pushname": name,
+        "pushname": pushname,
         "shortName": name.split(" ")[0] if name else "",
         "formattedName": name or jid.split("@")[0],
-        "isMyContact": phone is not None,
+        "isMyContact": listed,
         "isUser": True,
         "isGroup": False,
         "isBusiness": False,
@@ -240,6 +245,16 @@ def group_metadata_view(state: NetworkState, group_id: str) -> dict[str, Any] | 
             for number, role in group.participants.items()
         ],
         "pastParticipants": [{"id": user_jid(number)} for number in group.past],
+        # GroupMetadataModel's settings (whatsapp/models/GroupMetadataModel.d.ts).
+        "announce": group.announce,
+        "restrict": group.restrict,
+        "memberAddMode": group.member_add_mode,
+        "membershipApprovalMode": group.approval,
+        "ephemeralDuration": group.ephemeral,
+        "size": len(group.participants),
+        "parentGroup": None,
+        "isParentGroup": False,
+        "isLidAddressingMode": False,
     }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import segno
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
-from runner.sandbox import lids, rpc, rpc_social  # noqa: F401 - rpc_social registers its handlers
+from runner.sandbox import lids, rpc, rpc_account, rpc_groups, rpc_social  # noqa: F401 - they register handlers
 from runner.sandbox.errors import BadRequest, NotFound, SandboxError, Unauthorized, Unavailable
 from runner.sandbox.hub import Item
 from runner.sandbox.model import Device
@@ -224,6 +224,19 @@ def media(message_id: str) -> Response:
         meta = message.media
     data = net.store.get_media(meta.sha256)
     return Response(data, mimetype=meta.mimetype, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@page.get("/_wa/picture/<owner>")
+def picture(owner: str) -> Response:
+    """A phone's (`<number>`) or group's (`<id>@g.us`) picture, as WhatsApp's picture CDN serves it: to
+    whoever has the URL (`WPP.contact.getProfilePictureUrl` hands it out)."""
+    net = network()
+    with net.lock:
+        holder = net.state.groups.get(owner) if owner.endswith("@g.us") else net.state.phones.get(owner)
+        digest = holder.picture if holder is not None else None
+    if digest is None:
+        raise NotFound("no picture", code="picture_not_found")
+    return Response(net.store.get_media(digest), mimetype="image/jpeg", headers={"Cache-Control": "no-cache"})
 
 
 def register_errors(app: Any) -> None:

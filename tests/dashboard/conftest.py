@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 from redis import Redis
 
 from functions.cli.redis_server import RedisServer, free_port
@@ -130,15 +130,11 @@ def gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(playwright: Playwright) -> Iterator[Browser]:
     executable = CHROMIUM if Path(CHROMIUM).exists() else None
-    playwright: Playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
-    finally:
-        playwright.stop()
+    chromium = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+    yield chromium
+    chromium.close()
 
 
 @dataclass

@@ -210,6 +210,39 @@ def test_the_chat_tester_sends_a_text_that_reaches_the_phone(
     assert_clean(watched, gateway.master_key)
 
 
+def test_a_group_is_created_shown_with_admin_badges_and_its_invite_link_and_members_change(
+    watched: Watched, gateway: Gateway, ready_session: str
+) -> None:
+    httpx.post(f"{gateway.sandbox_url}/_sandbox/phones", json={"number": CAROL, "name": "Carol"})
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    page.get_by_role("link", name="Groups").click()
+    page.get_by_label("Ready session").select_option(ready_session)
+    page.get_by_label("Group name").fill("Dashboard crew")
+    page.get_by_label("Members").fill(f"+{BOB}")
+    page.get_by_role("button", name="Create group").click()
+
+    detail = page.locator("#group-detail")
+    expect(detail.get_by_role("heading", name="Dashboard crew")).to_be_visible(timeout=20_000)
+    expect(detail.locator("tr", has_text=f"{ALICE}@c.us").locator(".badge")).to_have_text("owner")
+    expect(detail.locator("tr", has_text=f"{BOB}@c.us")).to_contain_text("member")
+    listed = gateway.api("GET", f"/api/sessions/{ready_session}/groups").json()
+    group_id = next(g["id"] for g in listed if g["name"] == "Dashboard crew")
+    expect(page.locator("#groups-list")).to_contain_text(group_id)
+
+    detail.get_by_role("button", name="Show invite link").click()
+    expect(page.locator("#group-invite")).to_contain_text("https://chat.whatsapp.com/", timeout=15_000)
+    page.get_by_label("Add members (phone numbers)").fill(CAROL)
+    detail.get_by_role("button", name="Add", exact=True).click()
+    expect(detail.locator("tr", has_text=f"{CAROL}@c.us")).to_be_visible(timeout=15_000)
+    detail.get_by_role("button", name=f"Remove {BOB}").click()
+    expect(detail.locator("tr", has_text=f"{BOB}@c.us")).to_have_count(0, timeout=15_000)
+    members = {p["id"] for p in gateway.control("GET", f"/groups/{group_id}")["participants"]}
+    assert members == {f"{ALICE}@c.us", f"{CAROL}@c.us"}
+    shoot(page, "groups")
+    assert_clean(watched, gateway.master_key)
+
+
 def test_a_webhook_is_created_tested_edited_and_deleted(
     watched: Watched, gateway: Gateway, ready_session: str
 ) -> None:
@@ -348,7 +381,7 @@ def test_every_page_fits_a_phone_screen_and_is_reachable_by_keyboard(
     page = watched.page
     sign_in(page, gateway.master_key)
     page.set_viewport_size(PHONE)
-    for name in ("Overview", "Sessions", "Chat tester", "Webhooks", "API keys"):
+    for name in ("Overview", "Sessions", "Chat tester", "Groups", "Webhooks", "API keys"):
         link = page.get_by_role("navigation", name="Pages").get_by_role("link", name=name)
         link.focus()
         page.keyboard.press("Enter")

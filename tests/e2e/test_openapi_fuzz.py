@@ -223,6 +223,7 @@ def test_a_request_without_a_body_is_refused_only_where_the_document_requires_on
             if "requestBody" not in operation:
                 continue
             url = path.replace("{session_id}", session_id).replace("{key_id}", key_id)
+            url = url.replace("{group_id}", "120363000000000001@g.us")
             response = client.open(url, method=method.upper(), headers={"X-API-Key": world.admin_key()})
             required = operation["requestBody"].get("required", False)
             if required != (response.status_code == 400):

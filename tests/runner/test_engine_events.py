@@ -72,6 +72,13 @@ def test_gp2_messages_are_group_events_by_subtype_and_system_messages_are_nothin
         assert data["participantIds"] == ["155502@c.us"]
     [(_, renamed)] = list(message_events("chat.new_message", _gp2("subject", body="New name")))
     assert renamed["changes"] == {"subject": "New name"}
+    settings = [("announce", "on"), ("restrict", "off"), ("picture", "set"), ("picture", "removed")]
+    changes = [
+        data["changes"]
+        for subtype, body in settings
+        for _, data in message_events("chat.new_message", _gp2(subtype, body=body))
+    ]
+    assert changes == [{"announce": True}, {"locked": False}, {"picture": True}, {"picture": False}]
     for kind in ("e2e_notification", "call_log", "notification_template"):
         assert list(message_events("chat.new_message", {**INBOUND, "type": kind, "body": ""})) == []
 

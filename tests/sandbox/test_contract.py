@@ -4,6 +4,7 @@ counts, only declared event names; and everything the runner and messaging issue
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,8 @@ REQUIRED = {
     ),
     "contact": "get list queryWidExists getProfilePictureUrl getStatus",
     "group": "create addParticipants removeParticipants promoteParticipants demoteParticipants setSubject "
-    "setDescription getInviteCode revokeInviteCode join leave getParticipants",
+    "setDescription getInviteCode revokeInviteCode join leave getParticipants getAllGroups ensureGroup "
+    "iAmAdmin setProperty setIcon removeIcon getGroupInfoFromInviteCode getMembershipRequests approve reject",
     "blocklist": "all isBlocked blockContact unblockContact",
     "profile": "getMyProfileName setMyProfileName getMyStatus setMyStatus",
 }
@@ -91,6 +93,28 @@ def test_the_double_has_everything_the_engine_and_messaging_call(
     ]
     assert missing == []
     assert {"on", "off", "isReady"} <= set(surface["top"])
+
+
+# Every `WPP.<namespace>.<function>(` the engine's sources call (its Python page scripts and calls/*.js).
+_WPP_CALL = re.compile(r"\bWPP\.([a-z]+)\.([A-Za-z]+)\(")
+ENGINE_DIR = Path(__file__).resolve().parents[2] / "runner" / "engines" / "webjs"
+
+
+def engine_calls() -> set[tuple[str, str]]:
+    sources = [*ENGINE_DIR.glob("*.py"), *ENGINE_DIR.glob("*.js"), *ENGINE_DIR.glob("calls/*.js")]
+    return {match for path in sources for match in _WPP_CALL.findall(path.read_text())}
+
+
+def test_every_wpp_call_of_the_engine_is_declared_by_wa_js_and_in_the_double(
+    declared: Declarations, surface: dict[str, dict[str, object]]
+) -> None:
+    calls = engine_calls()
+    assert {("group", "setIcon"), ("chat", "find")} <= calls  # the scan finds calls in .py and .js alike
+    namespaces = surface["namespaces"]
+    assert isinstance(namespaces, dict)
+    undeclared = sorted(f"{ns}.{fn}" for ns, fn in calls if fn not in declared.functions.get(ns, {}))
+    missing = sorted(f"{ns}.{fn}" for ns, fn in calls if fn not in namespaces.get(ns, {}))  # type: ignore[operator]
+    assert (undeclared, missing) == ([], [])
 
 
 def test_the_double_emits_only_event_names_wa_js_declares(

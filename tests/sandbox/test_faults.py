@@ -29,7 +29,8 @@ def test_logout_from_the_phone_fires_logout_wipes_credentials_and_shows_a_new_qr
     sandbox.post("/_sandbox/faults", {"number": ALICE, "kind": "logout"}, 201)
     wait_event(alice, "conn.logout")
     wait_event(alice, "conn.auth_code_change", "args[0] !== null && args[0].fullCode")
-    assert alice.evaluate("() => WPP.conn.isAuthenticated()") is False
+    # The logout reloads the page: its WPP may still be being injected when the new QR's event is read.
+    alice.wait_for_function("() => window.WPP && WPP.conn && WPP.conn.isAuthenticated() === false")
     assert alice.evaluate("() => localStorage.getItem('last-wid-md')") is None
     state = alice.context.storage_state(indexed_db=True)
     stored = [db for origin in state["origins"] for db in origin.get("indexedDB", [])]

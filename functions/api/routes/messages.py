@@ -4,13 +4,15 @@ their media. Sends are queued for the session's process (DESIGN §1.2); see `fun
 from __future__ import annotations
 
 from collections.abc import Callable
+from io import BytesIO
 from typing import Any
 
-from flask import Response, request
+from flask import Response, request, send_file
 from flask.views import MethodView
 
 from functions.api.auth import requires
 from functions.api.openapi import Blueprint
+from functions.api.render import download_name
 from functions.api.wiring import services
 from functions.core.enums import Role
 from functions.schemas.messages import (
@@ -179,7 +181,9 @@ class MessageMedia(MethodView):
     def get(self, session_id: str, chat_id: str, message_id: str) -> Response:
         """The stored media bytes of a message, as an attachment."""
         data, mimetype, filename = services().messages.media(session_id, chat_id, message_id)
-        response = Response(data, mimetype=mimetype)
-        if filename:
-            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        name = download_name(filename)
+        if name is None:
+            response = Response(data, mimetype=mimetype)
+            response.headers["Content-Disposition"] = "attachment"
+            return response
+        return send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, etag=False)

@@ -1,4 +1,6 @@
-"""The webjs engine's optional capabilities: actions on messages, chats, contacts and live history.
+"""The webjs engine's optional capabilities: actions on messages, chats, contacts, live history, groups
+(`groups.py`), the address book (`address_book.py`), presence (`presence.py`), calls (`phone_calls.py`) and
+the account itself (`account.py`).
 
 Each capability is one `page.evaluate` of a `WPP.*` call (longer ones in `calls/*.js`), wrapped in a guard
 that hands a wa-js error back as data (`{ok: false, code, message}`) instead of a bare exception text, so it
@@ -9,16 +11,23 @@ offline or not ready stays an EngineError (the job reports 502). Native names st
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from functions.core.calls import CallNotFound
 from functions.core.chats import Capability, ChatNotFound, ContactNotFound, EngineRefused
 from functions.core.errors import DomainError
+from functions.core.groups import GroupNotFound, InviteCodeInvalid
 from functions.services.messages import MessageNotFound
 from runner.engines.base import EngineError, NotSupportedByEngine
+from runner.engines.webjs.account import WebJsAccount
+from runner.engines.webjs.address_book import WebJsAddressBook
 from runner.engines.webjs.events import message_data, message_data_by_phone
+from runner.engines.webjs.groups import WebJsGroups
 from runner.engines.webjs.lids import LidBook, by_phone
+from runner.engines.webjs.phone_calls import WebJsCalls
+from runner.engines.webjs.presence import WebJsPresence
 
 Evaluate = Callable[[str, Any], Awaitable[Any]]
 
@@ -35,6 +44,11 @@ _NOT_FOUND: dict[str, type[DomainError]] = {
     "msg_not_found": MessageNotFound,
     "chat_not_found": ChatNotFound,
     "contact_not_found": ContactNotFound,
+    "not_a_group": GroupNotFound,
+    "invalid_invite_code": InviteCodeInvalid,
+    "number_is_not_your_contact": ContactNotFound,  # WPP.contact.remove: not in the address book
+    "call_not_found": CallNotFound,
+    "call_is_not_incoming_ring": CallNotFound,  # answered, missed or rejected: no longer ringing
 }
 # OpenWA's durationSeconds -> wa-js PinExpiryDurationOption (a number would always mean 7 days).
 _PIN_OPTIONS = {86_400: "OneDay", 604_800: "SevenDays", 2_592_000: "ThirtyDays"}
@@ -115,6 +129,12 @@ class WebJsCapabilities:
             Capability.CONTACT_BLOCK: lambda contact, on: self._guarded(_BLOCK, [contact, on]),
             Capability.BLOCKED: lambda: self._guarded(_BLOCKED, None),
         }
+        self._table.update(WebJsGroups(self._guarded, self._by_phone, _page_function).table())
+        self._table.update(WebJsAccount(self._guarded).table())
+        self._table.update(WebJsAddressBook(self._guarded).table())
+        self._presence = WebJsPresence(self._guarded)
+        self._table.update(self._presence.table())
+        self._table.update(WebJsCalls(self._guarded).table())
 
     async def run(self, name: str, *args: Any) -> Any:
         """Run capability `name`; NotSupportedByEngine for one this engine does not have."""
@@ -122,6 +142,10 @@ class WebJsCapabilities:
         if method is None:
             raise NotSupportedByEngine(f"{name} is not supported by the webjs engine")
         return await method(*args)
+
+    def observe(self, event: str, data: Mapping[str, Any]) -> None:
+        """See each event the engine publishes (the last presence per chat is kept: `presence.py`)."""
+        self._presence.observe(event, data)
 
     async def _guarded(self, script: str, arg: Any) -> Any:
         outcome = await self._evaluate(_GUARD.format(script=script), arg)

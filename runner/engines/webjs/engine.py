@@ -289,6 +289,7 @@ class WebJsEngine(Engine):
         elif not name.startswith("conn."):
             phones = await self._lids.phones_in(payload)  # most 1:1 chats are @lid (lids.py)
             for event, data in message_events(name, payload, phones):
+                self._capabilities.observe(event, data)
                 await self._listener.on_event(event, data)
 
     async def _decided(self, decision: Decision) -> None:

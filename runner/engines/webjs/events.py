@@ -146,7 +146,7 @@ def _not_a_message(msg: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def message_data_by_phone(msg: dict[str, Any], phones: Mapping[str, str]) -> dict[str, Any]:
     """`message_data` naming chats and people by phone number (`phones`: LID -> phone jid), with the LID
-    chat and key WhatsApp used as `chatLid` and `waMessageId` where they differ."""
+    chat, key and group author WhatsApp used as `chatLid`, `waMessageId` and `authorLid` where they differ."""
     data = message_data(by_phone(msg, phones))
     data.update(_as_whatsapp_said(data, message_data(msg)))
     return data
@@ -159,6 +159,8 @@ def _as_whatsapp_said(data: dict[str, Any], wa_data: dict[str, Any]) -> dict[str
         said["chatLid"] = wa_data["chatId"]
     if wa_data.get("id") != data.get("id"):
         said["waMessageId"] = wa_data["id"]
+    if wa_data.get("author") != data.get("author") and str(wa_data.get("author")).endswith("@lid"):
+        said["authorLid"] = wa_data["author"]  # a group message's sender, as WhatsApp named them
     return said
 
 

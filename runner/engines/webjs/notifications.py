@@ -4,7 +4,8 @@ Pure functions of the JSON the bridge forwards (payload shapes: `reference/openw
 - `gp2` messages (WhatsApp Web's group notifications, in its message store like any message; whatsapp-web.js
   derives its group events from them the same way) -> `group.join` (add, invite, linked_group_join, create),
   `group.leave` (remove, leave), `group.join_request` (membership_approval_request), `group.update`
-  (everything else: promote/demote as `changes.role`, subject, description, settings as `changes.<subtype>`).
+  (everything else: promote/demote as `changes.role`, subject, description, picture, and the announce and
+  restrict (`locked`) settings as `changes.<name>`).
   They are the one source: wa-js's `group.participant_changed` says the same for membership changes only.
 - `call.incoming_call` -> `call.received`.
 - `chat.presence_change` (wa-js subscribes every chat at main_ready) -> `presence.update`, with OpenWA's
@@ -25,6 +26,7 @@ STATUS_LIFETIME_MS = 24 * 3600 * 1000
 _JOIN = {"add", "invite", "linked_group_join", "create"}
 _LEAVE = {"remove", "leave"}
 _ROLE = {"promote": "admin", "demote": "member"}
+_SWITCHES = {"announce": "announce", "restrict": "locked"}
 _PRESENCE_STATES = {"typing": "composing", "recording_audio": "recording"}
 
 
@@ -66,8 +68,19 @@ def group_event(msg: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return "group.leave", data
     if subtype == "membership_approval_request":
         return "group.join_request", {**data, "participantIds": participants or [actor]}
-    changes = {"role": _ROLE[subtype]} if subtype in _ROLE else {subtype: msg.get("body") or None}
-    return "group.update", {**data, "changes": changes}
+    return "group.update", {**data, "changes": _changes(subtype, msg.get("body"))}
+
+
+def _changes(subtype: str, body: Any) -> dict[str, Any]:
+    """`group.update`'s `changes`: a role, a new subject or description, or a setting as a boolean (WhatsApp
+    writes `on`/`off` for announce and restrict, OpenWA calls restrict `locked`; a picture set or removed)."""
+    if subtype in _ROLE:
+        return {"role": _ROLE[subtype]}
+    if subtype in _SWITCHES:
+        return {_SWITCHES[subtype]: body == "on"}
+    if subtype == "picture":
+        return {"picture": body != "removed"}
+    return {subtype: body or None}
 
 
 def call_data(payload: dict[str, Any]) -> dict[str, Any]:

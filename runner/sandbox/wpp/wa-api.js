@@ -1,5 +1,5 @@
 /*
- * The WPP double, part 1: the loader, the event emitter, and WPP.conn, contact, blocklist, group and profile.
+ * The WPP double, part 1: the loader, the event emitter, and WPP.conn, contact, blocklist and profile.
  *
  * Not part of the sandbox page: the engine injects these files into it exactly as it injects wa-js into
  * WhatsApp Web (context init scripts, before the page's own scripts run), so the same code path is tested.
@@ -13,7 +13,8 @@
  *   - the current stream mode and auth code at attach time (registerStreamEvent.ts,
  *     registerAuthCodeChangeEvent.ts).
  * Every function declares all of its wa-js parameters, without defaults, so Function.length equals the
- * .d.ts parameter count (the contract test compares them). Conversation functions are in wa-chat.js.
+ * .d.ts parameter count (the contract test compares them). Conversations are in wa-chat.js, groups in
+ * wa-group.js.
  */
 (function () {
   'use strict';
@@ -167,10 +168,6 @@ window.__wppDouble.part(function (sb, emit) {
     if (!state.mainReady) throw new WPPError('not_ready', 'WhatsApp is not ready (not linked yet)');
   }
 
-  function participantModels(metadata) {
-    return metadata.participants.map((p) => ({ id: new Wid(p.id), isAdmin: p.isAdmin, isSuperAdmin: p.isSuperAdmin }));
-  }
-
   const MAX_LINK_CODE_REFRESHES = 5;
   const LINK_CODE_MARGIN_MS = 250; // refreshed just before the network stops taking it
   const linkCode = { phone: null, code: null, refreshes: 0, timer: 0 };
@@ -284,74 +281,6 @@ window.__wppDouble.part(function (sb, emit) {
     return { wid: new Wid(raw.wid), isBlocked: raw.isBlocked };
   }
 
-  async function changeParticipants(groupId, participantsIds, operation) {
-    requireMain();
-    return rpc('group.participants', { groupId: jid(groupId), participants: jids(participantsIds), operation });
-  }
-
-  async function requireAllOk(groupId, participantsIds, operation) {
-    const results = await changeParticipants(groupId, participantsIds, operation);
-    const failed = Object.entries(results).filter(([, code]) => code !== 200);
-    if (failed.length) throw new WPPError('participant_' + operation + '_error', 'failed for ' + failed.map(([id]) => id).join(', '));
-  }
-
-  const group = {
-    async create(groupName, participantsIds, parentGroup) {
-      requireMain();
-      const raw = await rpc('group.create', { name: groupName, participants: jids(participantsIds) });
-      const participants = {};
-      for (const [id, code] of Object.entries(raw.participants)) {
-        participants[id] = { wid: id, code, invite_code: null, invite_code_exp: null };
-      }
-      return { gid: new Wid(raw.gid), participants };
-    },
-    async addParticipants(groupId, participantsIds) {
-      const results = await changeParticipants(groupId, participantsIds, 'add');
-      const out = {};
-      for (const [id, code] of Object.entries(results)) {
-        out[id] = { wid: id, code, message: code === 200 ? 'OK' : 'ERROR', invite_code: null, invite_code_exp: null };
-      }
-      return out;
-    },
-    async removeParticipants(groupId, participantsIds) { await requireAllOk(groupId, participantsIds, 'remove'); },
-    async promoteParticipants(groupId, participantsIds) { await requireAllOk(groupId, participantsIds, 'promote'); },
-    async demoteParticipants(groupId, participantsIds) { await requireAllOk(groupId, participantsIds, 'demote'); },
-    async getParticipants(groupId) {
-      requireMain();
-      return participantModels(await rpc('group.metadata', { groupId: jid(groupId) }));
-    },
-    async getInviteCode(groupId) { requireMain(); return (await rpc('group.metadata', { groupId: jid(groupId) })).inviteCode; },
-    async revokeInviteCode(groupId) { requireMain(); return rpc('group.revokeInvite', { groupId: jid(groupId) }); },
-    async join(inviteCode) {
-      requireMain();
-      const code = String(inviteCode).replace(/^https?:\/\/chat\.whatsapp\.com\//, '');
-      const raw = await rpc('group.join', { code });
-      return { id: raw.id, pendingApproval: false };
-    },
-    async getGroupInfoFromInviteCode(inviteCode) {
-      requireMain();
-      const raw = await rpc('group.infoFromInvite', { code: String(inviteCode) });
-      return { ...raw, size: raw.participants.length, announce: false, restrict: false };
-    },
-    async leave(groupId) { requireMain(); await rpc('group.leave', { groupId: jid(groupId) }); },
-    async setSubject(groupId, subject) { requireMain(); return rpc('group.set', { groupId: jid(groupId), subject }); },
-    async setDescription(groupId, description) { requireMain(); return rpc('group.set', { groupId: jid(groupId), description }); },
-    async getAllGroups() {
-      requireMain();
-      const chats = await WPP.chat.list({ onlyGroups: true });
-      return chats;
-    },
-    async iAmMember(groupId) { return (await group.getParticipants(groupId)).some((p) => p.id.equals(state.me.wid)); },
-    async iAmAdmin(groupId) { return (await group.getParticipants(groupId)).some((p) => p.id.equals(state.me.wid) && p.isAdmin); },
-    async iAmSuperAdmin(groupId) { return (await group.getParticipants(groupId)).some((p) => p.id.equals(state.me.wid) && p.isSuperAdmin); },
-    async ensureGroup(groupId, checkIsAdmin) {
-      const chat = await WPP.chat.find(groupId, undefined);
-      if (!chat.isGroup) throw new WPPError('not_a_group', jid(groupId) + ' is not a group');
-      if (checkIsAdmin && !(await group.iAmAdmin(groupId))) throw new WPPError('group_you_are_not_admin', 'not an admin');
-      return chat;
-    },
-  };
-
   const profile = {
     getMyProfileName() { return state.me ? state.me.pushName : undefined; },
     async setMyProfileName(name) {
@@ -364,7 +293,7 @@ window.__wppDouble.part(function (sb, emit) {
     isBusiness() { return false; },
   };
 
-  Object.assign(window.WPP, { conn, contact, blocklist, group, profile, chat: {} });
+  Object.assign(window.WPP, { conn, contact, blocklist, profile, chat: {} });
   sb.jid = jid;
   sb.jids = jids;
   sb.requireMain = requireMain;

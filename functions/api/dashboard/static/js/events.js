@@ -9,6 +9,7 @@ export const EVENT_NAMES = [
   "message.revoked",
   "message.reaction",
   "message.edited",
+  "message.media_ready",
   "session.status",
   "session.qr",
   "session.authenticated",

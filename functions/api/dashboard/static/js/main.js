@@ -3,6 +3,7 @@
 
 import { ApiError, api, forgetKey, onUnauthorized, storeKey, storedKey } from "./api.js";
 import { createChatPage } from "./pages/chat.js";
+import { createGroupsPage } from "./pages/groups.js";
 import { createKeysPage } from "./pages/keys.js";
 import { createOverviewPage } from "./pages/overview.js";
 import { createSessionsPage } from "./pages/sessions.js";
@@ -15,6 +16,7 @@ const PAGES = {
   overview: createOverviewPage,
   sessions: createSessionsPage,
   chat: createChatPage,
+  groups: createGroupsPage,
   webhooks: createWebhooksPage,
   keys: createKeysPage,
 };
