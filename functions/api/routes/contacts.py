@@ -30,15 +30,16 @@ blp = Blueprint("contacts", __name__, url_prefix="/api/sessions", description="C
 
 # Session or contact missing (404), session not ready (409), the engine lacks the lookup (501), the runner
 # failed (502) or did not answer in time (504).
-_READ_ERRORS = (400, 404, 409, 501, 502, 504)
+# 405: a static name (`blocked`, `profile-pictures`) where the id goes, with another method.
+_READ_ERRORS = (400, 404, 405, 409, 501, 502, 504)
 _ID_LIST = {"type": "array", "items": {"type": "string"}}
 _CONTACT = "/<session_id>/contacts/<contact:contact_id>"
 
 # Not the static `blocked` and `profile-pictures` beside it (functions.api.segments).
-_SEGMENT = segment_except("blocked", "profile-pictures")
-blp.record_once(lambda state: state.app.url_map.converters.setdefault("contact", _SEGMENT))
+CONTACT_SEGMENT = segment_except("blocked", "profile-pictures")
+blp.record_once(lambda state: state.app.url_map.converters.setdefault("contact", CONTACT_SEGMENT))
 # Changing the address book adds WhatsApp's refusal (403).
-_ACT_ERRORS = (400, 403, 404, 409, 501, 502, 504)
+_ACT_ERRORS = (400, 403, 404, 405, 409, 501, 502, 504)
 
 
 @blp.route("/<session_id>/contacts")
@@ -134,14 +135,14 @@ class ProfilePicture(MethodView):
 class Block(MethodView):
     @requires(Role.OPERATOR)
     @blp.response(200, SuccessSchema)
-    @blp.errors(400, 403, 404, 409, 501, 502, 504)
+    @blp.errors(400, 403, 404, 405, 409, 501, 502, 504)
     def post(self, session_id: str, contact_id: str) -> dict[str, Any]:
         """Block a contact."""
         return services().contacts.block(session_id, path_chat_id(contact_id, "contactId"), block=True)
 
     @requires(Role.OPERATOR)
     @blp.response(200, SuccessSchema)
-    @blp.errors(400, 403, 404, 409, 501, 502, 504)
+    @blp.errors(400, 403, 404, 405, 409, 501, 502, 504)
     def delete(self, session_id: str, contact_id: str) -> dict[str, Any]:
         """Unblock a contact."""
         return services().contacts.block(session_id, path_chat_id(contact_id, "contactId"), block=False)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from werkzeug.routing import Map, UnicodeConverter
 
 from functions.api.auth import requires
 from functions.api.openapi import Blueprint
+from functions.api.segments import segment_except
 from functions.api.wiring import services
 from functions.core import groups
 from functions.core.enums import Role
@@ -22,22 +22,16 @@ blp = Blueprint("groups", __name__, url_prefix="/api/sessions", description="Gro
 # Not a group id (400), session or group missing (404), session not ready (409), the engine lacks it (501),
 # the runner failed (502) or did not answer in time (504); acting adds WhatsApp's refusal (403: not an admin,
 # a locked group...).
-_READ = (400, 404, 409, 501, 502, 504)
-_ACT = (400, 403, 404, 409, 501, 502, 504)
+_READ = (400, 404, 405, 409, 501, 502, 504)
+_ACT = (400, 403, 404, 405, 409, 501, 502, 504)
 _GROUP = "/<session_id>/groups/<group:group_id>"
 
 
-class GroupSegment(UnicodeConverter):
-    """A path segment that may hold a group id: anything but the static `join` and `join-info` beside it, so
-    `/groups/join` is not also `/groups/<group_id>` (an OPTIONS answer would advertise both routes' methods).
-    The id itself is checked by the handler (400 naming `groupId`); documented as a string (minLength 1)."""
-
-    def __init__(self, url_map: Map) -> None:
-        super().__init__(url_map)
-        self.regex = r"(?!join(?:-info)?$)[^/]{1,}"  # UnicodeConverter sets its own in __init__
-
-
-blp.record_once(lambda state: state.app.url_map.converters.setdefault("group", GroupSegment))
+# 405: a static `join` or `join-info` where the group id goes, with another method. The id segment is
+# anything but those (functions.api.segments); the id itself is checked by the
+# handler (400 naming `groupId`).
+GROUP_SEGMENT = segment_except("join", "join-info")
+blp.record_once(lambda state: state.app.url_map.converters.setdefault("group", GROUP_SEGMENT))
 
 
 def _groups() -> GroupService:

@@ -23,11 +23,12 @@ blp = Blueprint("presence", __name__, url_prefix="/api/sessions", description="P
 
 # A bad id or body (400), the session missing (404), not ready (409), WhatsApp refused (403), the engine
 # lacks it (501), the runner failed (502) or did not answer in time (504).
-_READ = (400, 404, 409, 501, 502, 504)
-_ACT = (400, 403, 404, 409, 501, 502, 504)
-# Not the static `subscribe` beside it (functions.api.segments).
-_SEGMENT = segment_except("subscribe")
-blp.record_once(lambda state: state.app.url_map.converters.setdefault("presence_chat", _SEGMENT))
+_READ = (400, 404, 405, 409, 501, 502, 504)
+_ACT = (400, 403, 404, 405, 409, 501, 502, 504)
+# 405: the static `subscribe` where the chat id goes, with another method. The id segment is anything
+# but `subscribe` (functions.api.segments).
+CHAT_SEGMENT = segment_except("subscribe")
+blp.record_once(lambda state: state.app.url_map.converters.setdefault("presence_chat", CHAT_SEGMENT))
 
 
 def _presence() -> PresenceService:
