@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from functions.core.batches import MAX_MESSAGES, BatchStatus, ItemStatus
-from functions.schemas.common import StrictBoolean
+from functions.schemas.common import StrictBoolean, check_media_source
 from functions.schemas.messages import MAX_CAPTION, MAX_MENTIONS, MAX_TEXT, ChatId
 
 MEDIA_TYPES = ("image", "video", "audio", "document")
@@ -25,10 +25,7 @@ class BulkMediaSchema(Schema):
 
     @validates_schema
     def _one_source(self, data: dict[str, Any], **_: Any) -> None:
-        if ("url" in data) == ("base64" in data):
-            raise ValidationError("Provide exactly one of url and base64", field_name="url")
-        if "base64" in data and "mimetype" not in data:
-            raise ValidationError("mimetype is required with base64", field_name="mimetype")
+        check_media_source(data)
 
 
 class BulkContentSchema(Schema):

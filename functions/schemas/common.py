@@ -32,3 +32,12 @@ class NonEmptyUpdateSchema(Schema):
     def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
         if not data:
             raise ValidationError(f"Provide at least one of: {', '.join(sorted(self.fields))}")
+
+
+def check_media_source(data: dict[str, Any]) -> None:
+    """A media body's source: exactly one of `url` and `base64`, and `mimetype` with base64 (ValidationError
+    otherwise). Shared by sends, bulk content and pictures."""
+    if ("url" in data) == ("base64" in data):
+        raise ValidationError("Provide exactly one of url and base64", field_name="url")
+    if "base64" in data and "mimetype" not in data:
+        raise ValidationError("mimetype is required with base64", field_name="mimetype")

@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from functions.core import groups
 from functions.core.errors import ValidationFailed
-from functions.schemas.common import StrictBoolean, StrictInteger
+from functions.schemas.common import StrictBoolean, StrictInteger, check_media_source
 
 MAX_SUBJECT = 100
 MAX_DESCRIPTION = 2048
@@ -105,10 +105,7 @@ class GroupPictureSchema(Schema):
 
     @validates_schema
     def _one_source(self, data: dict[str, Any], **_: Any) -> None:
-        if ("url" in data) == ("base64" in data):
-            raise ValidationError("Provide exactly one of url and base64", field_name="url")
-        if "base64" in data and "mimetype" not in data:
-            raise ValidationError("mimetype is required with base64", field_name="mimetype")
+        check_media_source(data)
 
 
 class GroupSummarySchema(Schema):

@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from functions.core.messages import InvalidChatId, normalize_chat_id
-from functions.schemas.common import StrictBoolean
+from functions.schemas.common import StrictBoolean, check_media_source
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -79,10 +79,7 @@ class SendMediaSchema(SendOptionsSchema):
 
     @validates_schema
     def _one_source(self, data: dict[str, Any], **_: Any) -> None:
-        if ("url" in data) == ("base64" in data):
-            raise ValidationError("Provide exactly one of url and base64", field_name="url")
-        if "base64" in data and "mimetype" not in data:
-            raise ValidationError("mimetype is required with base64", field_name="mimetype")
+        check_media_source(data)
 
 
 class SendAudioSchema(SendMediaSchema):

@@ -6,6 +6,8 @@ the results into wa-js shapes (Wid, MsgKey, models); these are the raw records u
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +42,17 @@ def call(network: Network, device: Device, method: str, args: Args) -> Any:
         raise BadRequest(str(exc), code="invalid_wid") from exc
     except (KeyError, TypeError) as exc:
         raise BadRequest(f"bad arguments for {method}: {exc}") from exc
+
+
+def picture_bytes(args: Args) -> bytes | None:
+    """The picture a `*.picture` call sets (`data`: the base64 JPEG wa-js sends after resizing), or None to
+    remove it; BadRequest `invalid_picture` when it is not base64."""
+    if args.get("data") is None:
+        return None
+    try:
+        return base64.b64decode(str(args["data"]), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest("the picture is not base64", code="invalid_picture") from exc
 
 
 def chat_id(args: Args, name: str = "chat") -> str:

@@ -8,27 +8,20 @@ entry is the owner's own: `contact`/`contacts` show the saved name (and `isMyCon
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from runner.sandbox import actions, ids, system
 from runner.sandbox.errors import BadRequest, NotFound
 from runner.sandbox.model import Device
 from runner.sandbox.network import Network
-from runner.sandbox.rpc import Args, chat_id, handler
+from runner.sandbox.rpc import Args, chat_id, handler, picture_bytes
 from runner.sandbox.views import contact_view
 
 
 @handler("profile.picture")
 def _profile_picture(network: Network, device: Device, args: Args) -> Any:
     """Set the picture (`data`: the base64 JPEG wa-js sends after resizing) or remove it (`data` null)."""
-    data = None
-    if args.get("data") is not None:
-        try:
-            data = base64.b64decode(str(args["data"]), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise BadRequest("the picture is not base64", code="invalid_picture") from exc
+    data = picture_bytes(args)
     with network.lock:
         phone = network.phone(device.number)
         phone.picture = network.store.put_media(data) if data is not None else None

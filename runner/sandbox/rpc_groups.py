@@ -6,15 +6,13 @@ the same refusals (`participant_not_exists`, `invalid_invite_code`, `not_admin`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from runner.sandbox import group_settings, groups, ids
 from runner.sandbox.errors import BadRequest
 from runner.sandbox.model import Device
 from runner.sandbox.network import Network
-from runner.sandbox.rpc import Args, chat_id, handler
+from runner.sandbox.rpc import Args, chat_id, handler, picture_bytes
 from runner.sandbox.views import group_metadata_view
 
 
@@ -83,12 +81,7 @@ def _group_property(network: Network, device: Device, args: Args) -> Any:
 @handler("group.picture")
 def _group_picture(network: Network, device: Device, args: Args) -> Any:
     """Set the icon (`data`: base64 JPEG, as wa-js sends the resized picture) or remove it (`data` null)."""
-    data = None
-    if args.get("data") is not None:
-        try:
-            data = base64.b64decode(str(args["data"]), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise BadRequest("the picture is not base64", code="invalid_picture") from exc
+    data = picture_bytes(args)
     group_settings.set_picture(network, device.number, chat_id(args, "groupId"), data)
     return {"status": 200}
 
