@@ -27,6 +27,7 @@ from functions.api.routes import message_actions as message_action_routes
 from functions.api.routes import metrics as metrics_routes
 from functions.api.routes import presence as presence_routes
 from functions.api.routes import profile as profile_routes
+from functions.api.routes import settings as settings_routes
 from functions.api.routes import stats as stats_routes
 from functions.api.routes import templates as template_routes
 from functions.api.wiring import Services
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(bulk_routes.blp)
     api.register_blueprint(template_routes.blp)
     api.register_blueprint(stats_routes.blp)
+    api.register_blueprint(settings_routes.blp)
     for blueprint in (profile_routes.blp, presence_routes.blp, call_routes.blp):  # issue #17
         api.register_blueprint(blueprint)
     if settings.enable_swagger:

@@ -100,7 +100,13 @@ class Services:
             retention_seconds=self.settings.message_retention_days * 86_400,
         )
         self.bulk = BulkService(
-            self.redis, self.keys, self.session_repo, self.messages, self.message_repo, self.batches
+            self.redis,
+            self.keys,
+            self.session_repo,
+            self.messages,
+            self.message_repo,
+            self.batches,
+            TemplateRepository(self.redis, self.keys),
         )
 
         self.deliveries = DeliveryRepository(self.redis, self.keys)

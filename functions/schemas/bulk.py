@@ -8,10 +8,13 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from functions.core.batches import MAX_MESSAGES, BatchStatus, ItemStatus
+from functions.core.templates import MAX_NAME as MAX_TEMPLATE_NAME
 from functions.schemas.common import StrictBoolean, check_media_source
 from functions.schemas.messages import MAX_CAPTION, MAX_MENTIONS, MAX_TEXT, ChatId
 
 MEDIA_TYPES = ("image", "video", "audio", "document")
+# A text item may name a stored template instead of carrying its text; `variables` fill it.
+TEMPLATE_FIELDS = ("templateId", "templateName")
 
 
 class BulkMediaSchema(Schema):
@@ -36,6 +39,14 @@ class BulkContentSchema(Schema):
     document = fields.Nested(BulkMediaSchema)
     caption = fields.String(validate=validate.Length(max=MAX_CAPTION))
     mentions = fields.List(ChatId(), validate=validate.Length(max=MAX_MENTIONS))
+    templateId = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Text messages: send this stored template instead of `text`."},
+    )
+    templateName = fields.String(
+        validate=validate.Length(min=1, max=MAX_TEMPLATE_NAME),
+        metadata={"description": "Text messages: send the template of this name instead of `text`."},
+    )
 
 
 class BulkMessageSchema(Schema):
@@ -46,13 +57,22 @@ class BulkMessageSchema(Schema):
         keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$")),
         values=fields.String(validate=validate.Length(max=MAX_TEXT)),
         validate=validate.Length(max=50),
-        metadata={"description": "Values for `{{name}}` placeholders in the content's texts."},
+        metadata={
+            "description": "Values for `{{name}}` placeholders in the content's texts or its template."
+        },
     )
 
     @validates_schema
     def _content_of_type(self, data: dict[str, Any], **_: Any) -> None:
         kind, content = data.get("type"), data.get("content") or {}
-        if kind and kind not in content:
+        templates = [name for name in TEMPLATE_FIELDS if name in content]
+        if templates and kind != "text":
+            raise ValidationError(f"content.{templates[0]} goes only with type text", field_name="content")
+        if len(templates) + ("text" in content) > 1 and kind == "text":
+            raise ValidationError(
+                "content takes exactly one of text, templateId and templateName", field_name="content"
+            )
+        if kind and kind not in content and not templates:
             raise ValidationError(f"content.{kind} is required for a {kind} message", field_name="content")
         extra = [name for name in ("text", *MEDIA_TYPES) if name in content and name != kind]
         if extra:

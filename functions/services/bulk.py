@@ -25,6 +25,7 @@ from functions.core.clock import iso, utcnow
 from functions.core.enums import SessionStatus
 from functions.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from functions.core.models import Session
+from functions.core.templates import TemplateNotFound, render
 from functions.services.messages import MediaSource, MessageService, SendRequest, SessionNotReady
 from functions.services.sessions import SessionNotFound
 from functions.state.batches import BatchRepository
@@ -32,6 +33,7 @@ from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 from functions.state.messages import MessageRepository
 from functions.state.sessions import SessionRepository
+from functions.state.templates import TemplateRepository
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -52,9 +54,15 @@ class BatchNotCancellable(DomainError):
     status, code, default_message = 400, "BATCH_NOT_CANCELLABLE", "The batch has already ended"
 
 
-def bulk_content(item: Mapping[str, Any]) -> tuple[str, dict[str, Any], MediaSource | None]:
-    """A validated bulk item as a send: chat id, content (variables substituted) and media source."""
-    kind, given = str(item["type"]), rules.substitute(item["content"], item.get("variables") or {})
+def bulk_content(
+    item: Mapping[str, Any], template: Mapping[str, Any] | None = None
+) -> tuple[str, dict[str, Any], MediaSource | None]:
+    """A validated bulk item as a send: chat id, content (variables substituted, or `template` rendered with
+    them) and media source. Raises TemplateVariableMissing, RenderedTooLong and ValidationFailed."""
+    variables = item.get("variables") or {}
+    kind, given = str(item["type"]), rules.substitute(item["content"], variables)
+    if template is not None:
+        given["text"] = render(template["body"], template.get("header"), template.get("footer"), variables)
     extras = {name: given[name] for name in ("caption", "mentions") if given.get(name)}
     if kind == "text":
         content, media = {"kind": "text", "text": given["text"], **extras}, None
@@ -85,15 +93,19 @@ class BulkService:
         messages: MessageService,
         message_records: MessageRepository,
         batches: BatchRepository,
+        templates: TemplateRepository,
         *,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self._conn, self._keys, self._sessions = conn, keys, sessions
         self._messages, self._records, self._batches, self._rand = messages, message_records, batches, rand
+        self._templates = templates
 
     def create(self, session_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Accept a batch: 202 envelope. Raises SessionNotFound, SessionNotReady, SendPacingLimited (breaker
-        open, daily allowance spent), BatchAlreadyExists, ValidationFailed and the media errors."""
+        open, daily allowance spent), BatchAlreadyExists, ValidationFailed, the media errors, and for items
+        naming a template TemplateNotFound, TemplateVariableMissing and RenderedTooLong (each with the item's
+        `index` in its details; the batch is refused whole)."""
         session = self._ready_session(session_id)
         self._messages.check_pacing(session)
         batch_id = str(body.get("batchId") or f"batch_{secrets.token_hex(4)}")
@@ -106,8 +118,13 @@ class BulkService:
             len(items), options["delayBetweenMessages"], options["randomizeDelay"], self._rand
         )
         planned: list[tuple[dict[str, Any], datetime | None]] = []
-        for item, offset in zip(items, offsets, strict=True):
-            chat_id, content, media = bulk_content(item)
+        templates = _TemplateLookup(self._templates, session_id)
+        for index, (item, offset) in enumerate(zip(items, offsets, strict=True)):
+            try:
+                chat_id, content, media = bulk_content(item, templates.of(item["content"]))
+            except DomainError as error:
+                error.details = {**(error.details or {}), "index": index}
+                raise
             send_at = start + timedelta(seconds=offset) if offset else None
             request = SendRequest(
                 session_id, chat_id, content, "", media=media, send_at=send_at, batch_id=batch_id
@@ -179,6 +196,31 @@ class BulkService:
                 except WatchError:
                     continue
         raise Conflict("Too many concurrent requests for this batchId")
+
+
+class _TemplateLookup:
+    """The templates a batch's items name, each read from Redis once per batch."""
+
+    def __init__(self, templates: TemplateRepository, session_id: str) -> None:
+        self._templates, self._session_id = templates, session_id
+        self._seen: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def of(self, content: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The template `content` names by `templateId` or `templateName`, None when it names none.
+        Raises TemplateNotFound."""
+        by = (
+            "templateId" if "templateId" in content else "templateName" if "templateName" in content else None
+        )
+        if by is None:
+            return None
+        ref = (by, str(content[by]))
+        if ref not in self._seen:
+            read = self._templates.get if by == "templateId" else self._templates.find_by_name
+            self._seen[ref] = read(self._session_id, ref[1])
+        template = self._seen[ref]
+        if template is None:
+            raise TemplateNotFound(details={by: ref[1]})
+        return template
 
 
 def _options(given: Mapping[str, Any]) -> dict[str, Any]:

@@ -285,3 +285,83 @@ def test_a_scheduled_send_is_released_when_due_never_before_and_a_past_one_at_on
     assert released == 1
     assert release_due_jobs(redis_conn, "s1") == 0
     assert [job.args for job in queue.jobs] == [("s1", "m-past"), ("s1", "m-later")]
+
+
+def test_a_batch_may_send_stored_templates_by_id_or_name_filled_from_each_items_variables(
+    make_client: Client, admin_headers: dict[str, str], redis_conn: Redis
+) -> None:
+    client = make_client()
+    session_id = ready_session(client, admin_headers, redis_conn)
+    base = f"/api/sessions/{session_id}"
+    template = client.post(
+        f"{base}/templates",
+        json={"name": "order_ready", "body": "Order {{order}} is ready, {{name}}.", "footer": "Shop"},
+        headers=admin_headers,
+    ).json
+    body = {
+        "batchId": "orders",
+        "options": {"randomizeDelay": False},
+        "messages": [
+            {
+                "chatId": BOB,
+                "type": "text",
+                "content": {"templateId": template["id"]},
+                "variables": {"order": "A-1", "name": "Bob"},
+            },
+            {
+                "chatId": CAROL,
+                "type": "text",
+                "content": {"templateName": "order_ready"},
+                "variables": {"order": "B-2", "name": "Carol"},
+            },
+        ],
+    }
+    assert client.post(f"{base}/messages/send-bulk", json=body, headers=admin_headers).status_code == 202
+
+    batch = client.get(f"{base}/messages/batch/orders", headers=admin_headers).json
+    texts = [
+        client.get(f"{base}/messages/{result['chatId']}/{result['messageId']}", headers=admin_headers).json[
+            "body"
+        ]
+        for result in batch["results"]
+    ]
+    assert texts == ["Order A-1 is ready, Bob.\n\nShop", "Order B-2 is ready, Carol.\n\nShop"]
+
+
+@pytest.mark.parametrize(
+    ("content", "variables", "status", "code"),
+    [
+        ({"templateName": "order_ready"}, {"order": "A-1"}, 400, "TEMPLATE_VARIABLE_MISSING"),
+        ({"templateName": "no_such_template"}, {}, 404, "TEMPLATE_NOT_FOUND"),
+        ({"templateName": "order_ready", "text": "both"}, {}, 400, "VALIDATION_ERROR"),
+    ],
+)
+def test_a_batch_naming_a_bad_template_is_refused_whole_naming_the_item(
+    make_client: Client,
+    admin_headers: dict[str, str],
+    redis_conn: Redis,
+    content: dict[str, str],
+    variables: dict[str, str],
+    status: int,
+    code: str,
+) -> None:
+    client = make_client()
+    session_id = ready_session(client, admin_headers, redis_conn)
+    base = f"/api/sessions/{session_id}"
+    client.post(
+        f"{base}/templates",
+        json={"name": "order_ready", "body": "{{order}} for {{name}}"},
+        headers=admin_headers,
+    )
+    good = {"chatId": BOB, "type": "text", "content": {"text": "first"}}
+    bad = {"chatId": CAROL, "type": "text", "content": content, "variables": variables}
+    response = client.post(
+        f"{base}/messages/send-bulk",
+        json={"batchId": "b", "messages": [good, bad]},
+        headers=admin_headers,
+    )
+    assert (response.status_code, response.json["code"]) == (status, code), response.json
+    if status != 400 or code != "VALIDATION_ERROR":
+        assert response.json["details"]["index"] == 1
+    assert queued(redis_conn, session_id) == 0
+    assert client.get(f"{base}/messages/batch/b", headers=admin_headers).status_code == 404

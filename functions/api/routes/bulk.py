@@ -28,8 +28,11 @@ class SendBulk(MethodView):
     def post(self, body: dict[str, Any], session_id: str) -> dict[str, Any]:
         """Send up to 100 messages, `delayBetweenMessages` apart (plus 0-2 s with `randomizeDelay`).
 
-        `{{name}}` in a message's texts is replaced by its `variables`. Answers 202 with the batch at once;
-        follow it at `statusUrl`. 409 when the session is not ready or the batchId is taken, 429
+        `{{name}}` in a message's texts is replaced by its `variables`. A text message may name a stored
+        template (`content.templateId` or `content.templateName`) instead of carrying `text`; its `variables`
+        fill the template, and a missing one refuses the whole batch (400 TEMPLATE_VARIABLE_MISSING, with the
+        item's `index`). Answers 202 with the batch at once; follow it at `statusUrl`. 409 when the session
+        is not ready or the batchId is taken, 404 TEMPLATE_NOT_FOUND for an unknown template, 429
         SEND_PACING_LIMITED when send pacing already refuses this session's sends."""
         accepted: dict[str, Any] = services().bulk.create(session_id, body)
         return accepted
