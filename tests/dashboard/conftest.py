@@ -181,6 +181,6 @@ def shoot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for label, size in (("1280", DESKTOP), ("360", PHONE)):
         page.set_viewport_size(size)
-        page.wait_for_timeout(150)  # one layout pass
+        page.wait_for_timeout(400)  # one layout pass, and pages that redraw on resize (debounced 200 ms)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(DESKTOP)

@@ -375,6 +375,46 @@ def test_the_overview_shows_sessions_runners_and_free_capacity(watched: Watched,
     assert_clean(watched, gateway.master_key)
 
 
+def test_the_overview_charts_traffic_by_period_and_type_for_admins_only(
+    watched: Watched, gateway: Gateway, ready_session: str
+) -> None:
+    gateway.api(
+        "POST",
+        f"/api/sessions/{ready_session}/messages/send-text",
+        json={"chatId": f"{BOB}@c.us", "text": "charted"},
+    ).raise_for_status()
+    poll(
+        lambda: gateway.api("GET", "/api/stats/messages?period=7d").json()["byType"].get("text"),
+        20,
+        "the send to be counted",
+    )
+    stats = gateway.api("GET", "/api/stats/messages?period=7d").json()
+    sent = sum(point["sent"] for point in stats["timeSeries"])
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    traffic = page.get_by_role("region", name="Traffic")
+    expect(traffic.get_by_role("img")).to_have_attribute(
+        "aria-label", re.compile(r"^Messages: \d+ sent, \d+ received$")
+    )
+    page.get_by_label("Period").select_option("7d")
+    chart = traffic.get_by_role("img")
+    expect(chart).to_have_attribute("aria-label", re.compile(rf"^Messages: {sent} sent, "))
+    expect(chart.locator("rect.chart-bar")).to_have_count(2 * len(stats["timeSeries"]))
+    expect(traffic.locator("[data-type=text] .type-count")).to_have_text(str(stats["byType"]["text"]))
+    page.set_viewport_size(PHONE)
+    # Redrawn at the phone's width (text keeps its size instead of shrinking with the picture).
+    expect(chart).to_have_attribute("viewBox", re.compile(r"^0 0 (2[89]\d|3[0-5]\d) 220$"))
+    box = chart.bounding_box()
+    assert box is not None and box["width"] <= PHONE["width"]
+    shoot(page, "overview-traffic")
+    assert_clean(watched, gateway.master_key)
+
+    viewer = gateway.api("POST", "/api/auth/api-keys", json={"name": "chart-viewer", "role": "viewer"}).json()
+    page.evaluate("sessionStorage.clear()")
+    sign_in(page, viewer["apiKey"])
+    expect(page.get_by_role("region", name="Traffic")).to_contain_text("need an admin key")
+
+
 def test_every_page_fits_a_phone_screen_and_is_reachable_by_keyboard(
     watched: Watched, gateway: Gateway
 ) -> None:

@@ -1,9 +1,21 @@
 // Overview: sessions by status, messages today, queue depths, runners and their free capacity, from
-// GET /api/dashboard/overview. Re-read when shown, after relevant events (debounced) and every 15 s
-// while on screen.
+// GET /api/dashboard/overview, and the traffic charts from GET /api/stats/messages (unscoped admin keys
+// only, as upstream: other keys see why the charts are missing). Re-read when shown, after relevant events
+// (debounced) and every 15 s while on screen.
 
 import { api } from "../api.js";
+import { barChart, legend } from "../charts.js";
 import { h, replace, table, toast } from "../dom.js";
+
+const PERIODS = [
+  ["24h", "Last 24 hours"],
+  ["7d", "Last 7 days"],
+  ["30d", "Last 30 days"],
+];
+const SERIES = [
+  { name: "sent", class: "series-sent" },
+  { name: "received", class: "series-received" },
+];
 
 const REFRESH_MS = 15000;
 const EVENT_DEBOUNCE_MS = 1000;
@@ -89,23 +101,132 @@ function render(body, data) {
   );
 }
 
+/** "2026-12-07 13:00:00" as "13:00" for hourly buckets, "12-07" for daily ones. */
+function bucketLabel(timestamp, period) {
+  return period === "24h" ? timestamp.slice(11, 16) : timestamp.slice(5, 10);
+}
+
+function renderTraffic(box, stats, period) {
+  const width = Math.max(280, Math.round(box.clientWidth) || 640);
+  const points = stats.timeSeries.map((point) => ({
+    label: bucketLabel(point.timestamp, period),
+    values: [point.sent, point.received],
+  }));
+  const types = Object.entries(stats.byType).sort(([, a], [, b]) => b - a);
+  const most = Math.max(1, ...types.map(([, count]) => count));
+  replace(
+    box,
+    barChart("Messages", points, SERIES, width),
+    legend(SERIES),
+    h(
+      "div",
+      { class: "grid" },
+      h(
+        "div",
+        {},
+        h("h3", {}, "By type"),
+        types.length
+          ? h(
+              "ul",
+              { class: "type-bars", "aria-label": "Messages by type" },
+              types.map(([type, count]) =>
+                h(
+                  "li",
+                  { dataset: { type } },
+                  h("span", { class: "type-name" }, type),
+                  h("meter", { min: "0", max: String(most), value: String(count), "aria-label": type }),
+                  h("span", { class: "type-count" }, String(count)),
+                ),
+              ),
+            )
+          : h("p", { class: "muted" }, "No messages in this period."),
+      ),
+      h(
+        "div",
+        {},
+        h("h3", {}, "Top chats"),
+        stats.topChats.length
+          ? table(
+              "Top chats",
+              ["Chat", "Messages"],
+              stats.topChats.map((chat) => [chat.chatName || chat.chatId, String(chat.messageCount)]),
+            )
+          : h("p", { class: "muted" }, "No chats in this period."),
+      ),
+    ),
+  );
+}
+
+function createTraffic() {
+  let period = "24h";
+  let shown = null; // the last answer, redrawn at the new width when the window is resized
+  let resizing = null;
+  const chartBox = h("div", { class: "traffic-body", "aria-live": "polite" }, h("p", { class: "muted" }, "Loading…"));
+  const select = h(
+    "select",
+    {
+      id: "traffic-period",
+      onchange: (event) => {
+        period = event.target.value;
+        refresh();
+      },
+    },
+    PERIODS.map(([value, label]) => h("option", { value, selected: value === period }, label)),
+  );
+  const el = h(
+    "section",
+    { class: "card traffic", "aria-labelledby": "traffic-title" },
+    h(
+      "div",
+      { class: "card-head" },
+      h("h2", { id: "traffic-title" }, "Traffic"),
+      h("label", { for: "traffic-period", class: "sr-only" }, "Period"),
+      select,
+    ),
+    chartBox,
+  );
+
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => shown && renderTraffic(chartBox, shown, period), 200);
+  });
+
+  async function refresh() {
+    try {
+      shown = await api.get(`/api/stats/messages?period=${period}`);
+      renderTraffic(chartBox, shown, period);
+    } catch (error) {
+      if (error.status === 403) {
+        replace(chartBox, h("p", { class: "muted" }, "Traffic charts need an admin key that is not limited to sessions."));
+      } else {
+        replace(chartBox, h("p", { class: "muted" }, `Traffic unavailable: ${error.describe ? error.describe() : error}`));
+      }
+    }
+  }
+
+  return { el, refresh };
+}
+
 export function createOverviewPage() {
   const body = h(
     "div",
     { class: "page-body", "aria-live": "polite" },
     h("p", { class: "muted" }, "Loading…"),
   );
+  const traffic = createTraffic();
   const el = h(
     "section",
     { class: "page", id: "page-overview", "aria-labelledby": "overview-title" },
     h("h1", { id: "overview-title", tabindex: "-1" }, "Overview"),
     body,
+    traffic.el,
   );
   let timer = null;
   let debounce = null;
   let visible = false;
 
   async function refresh() {
+    traffic.refresh();
     try {
       render(body, await api.get("/api/dashboard/overview"));
     } catch (error) {
