@@ -100,7 +100,31 @@ def handle_domain_error(error: DomainError) -> Response:
     return error_response(error.status, error.message, error.code, error.details)
 
 
+def _route_miss(error: HTTPException) -> Response | None:
+    """The router's own 404 and 405 (no route for the path, or not for this method), told apart from a
+    resource that is missing: `ROUTE_NOT_FOUND` naming the request and where the routes are listed, and
+    `METHOD_NOT_ALLOWED` naming the methods the path takes. None for any other HTTP exception."""
+    if request.routing_exception is not error or error.code not in (404, 405):
+        return None
+    where = f"{request.method} {request.path}"
+    docs = " (see /api/docs)" if current_app.config.get("OPENAPI_URL_PREFIX") else ""
+    if error.code == 404:
+        return error_response(404, f"No route {where}{docs}", "ROUTE_NOT_FOUND", {"method": request.method})
+    allowed = sorted(getattr(error, "valid_methods", None) or [])
+    response = error_response(
+        405,
+        f"Method {request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}",
+        "METHOD_NOT_ALLOWED",
+        {"method": request.method, "allowed": allowed},
+    )
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
 def handle_http_exception(error: HTTPException) -> Response:
+    miss = _route_miss(error)
+    if miss is not None:
+        return miss
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")

@@ -18,7 +18,7 @@ TEMPLATE_FIELDS = ("templateId", "templateName")
 
 
 class BulkMediaSchema(Schema):
-    """Exactly one of `url` and `base64`; `mimetype` with base64 (the bytes are sniffed anyway)."""
+    """Exactly one of `url` and `base64`; `mimetype` optional (the type is sniffed from the bytes)."""
 
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2048))
     base64 = fields.String(validate=validate.Length(min=1))

@@ -35,9 +35,8 @@ class NonEmptyUpdateSchema(Schema):
 
 
 def check_media_source(data: dict[str, Any]) -> None:
-    """A media body's source: exactly one of `url` and `base64`, and `mimetype` with base64 (ValidationError
-    otherwise). Shared by sends, bulk content and pictures."""
+    """A media body's source: exactly one of `url` and `base64` (ValidationError otherwise). Shared by sends,
+    bulk content and pictures. `mimetype` is optional even with base64 (upstream requires it): the type is
+    sniffed from the bytes, and a declared one is used only when the bytes do not tell."""
     if ("url" in data) == ("base64" in data):
         raise ValidationError("Provide exactly one of url and base64", field_name="url")
-    if "base64" in data and "mimetype" not in data:
-        raise ValidationError("mimetype is required with base64", field_name="mimetype")

@@ -66,7 +66,7 @@ class ReplySchema(SendOptionsSchema):
 
 
 class SendMediaSchema(SendOptionsSchema):
-    """Exactly one of `url` and `base64`; `mimetype` with base64 (the bytes are sniffed anyway)."""
+    """Exactly one of `url` and `base64`; `mimetype` optional (the type is sniffed from the bytes)."""
 
     chatId = ChatId(required=True)
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2048))

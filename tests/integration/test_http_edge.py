@@ -34,9 +34,37 @@ def test_error_body_is_flat_openwa_shape(client: FlaskClient) -> None:
     assert (body["statusCode"], body["error"], body["code"], body["path"]) == (
         404,
         "Not Found",
-        "NOT_FOUND",
+        "ROUTE_NOT_FOUND",
         "/api/nowhere",
     )
+
+
+def test_an_unknown_route_is_told_apart_from_a_missing_resource(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    no_route = client.post("/api/sessions/abc/messages/send-txt", json={}, headers=admin_headers)
+    assert (no_route.status_code, no_route.json["code"]) == (404, "ROUTE_NOT_FOUND")
+    assert no_route.json["message"] == "No route POST /api/sessions/abc/messages/send-txt (see /api/docs)"
+    missing = client.get("/api/sessions/no-such-session", headers=admin_headers)
+    assert (missing.status_code, missing.json["code"]) == (404, "SESSION_NOT_FOUND")
+
+
+def test_a_wrong_method_names_the_methods_the_route_takes(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    response = client.delete("/api/sessions", headers=admin_headers)
+    assert (response.status_code, response.json["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert response.json["details"]["allowed"] == ["GET", "HEAD", "OPTIONS", "POST"]
+    assert (
+        response.json["message"]
+        == "Method DELETE is not allowed on /api/sessions; allowed: GET, HEAD, OPTIONS, POST"
+    )
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+def test_without_the_docs_an_unknown_route_does_not_point_at_them(make_settings: Any) -> None:
+    client = create_app(make_settings(enable_swagger=False)).test_client()
+    assert client.get("/api/nowhere").json["message"] == "No route GET /api/nowhere"
 
 
 def test_body_over_the_limit_is_413(make_settings: Any, master_key: str) -> None:

@@ -96,6 +96,19 @@ def _send(client: FlaskClient, session_id: str, headers: dict[str, str], **body:
     )
 
 
+def test_base64_media_without_a_mimetype_is_sniffed_from_its_bytes(
+    media_app: Flask, admin_headers: dict[str, str]
+) -> None:
+    client = media_app.test_client()
+    session_id = _held_session(client, admin_headers)
+    sent = _send(client, session_id, admin_headers, base64=base64.b64encode(PNG).decode())
+    assert sent.status_code == 201, sent.json
+    media = client.get(
+        f"/api/sessions/{session_id}/messages/{BOB}/{sent.json['messageId']}/media", headers=admin_headers
+    )
+    assert (media.status_code, media.headers["Content-Type"], media.data) == (200, "image/png", PNG)
+
+
 @pytest.mark.parametrize(
     "filename",
     [
