@@ -62,6 +62,14 @@ class _AdminKey:
 
 
 UP_RUNNER_NICE = 19
+# With --sandbox everything is on this machine: a webhook receiver or media server a developer starts beside
+# it is on loopback, which the SSRF guard refuses elsewhere. SSRF_ALLOWED_HOSTS set by the user wins.
+SANDBOX_ALLOWED_HOSTS = "127.0.0.1,::1,localhost"
+
+
+def sandbox_allows_loopback(env: dict[str, str]) -> bool:
+    """Whether `up --sandbox` opens loopback to webhooks and media URLs (the user set no SSRF_ALLOWED_HOSTS)."""
+    return "SSRF_ALLOWED_HOSTS" not in env
 
 
 def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:
@@ -69,6 +77,8 @@ def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:
     openwa = [sys.executable, "-m", "functions.cli"]
     if options.sandbox:  # DESIGN §1.6: `--sandbox` also makes the sandbox the engine of every session
         env = {**env, "ENGINE_TYPE": "sandbox"}
+        if sandbox_allows_loopback(env):
+            env["SSRF_ALLOWED_HOSTS"] = SANDBOX_ALLOWED_HOSTS
     api_args = ["--workers", str(options.workers)] if options.workers else []
     specs = [ChildSpec("api", [*openwa, "api", *api_args], env, SERVICE_WAVE)]
     for index in range(options.webhook_workers):
@@ -134,6 +144,8 @@ def _start_everything(
     settings = _with_redis(settings, supervisor, console)
     admin = _prepare_state(settings)
     env = environment_snapshot(settings)
+    if "ssrf_allowed_hosts" in settings.model_fields_set:  # chosen in .env: as chosen as in the environment
+        env.setdefault("SSRF_ALLOWED_HOSTS", ",".join(settings.ssrf_allowed_hosts))
     for spec in child_specs(options, env):
         supervisor.start(spec)
     _wait_ready(_base_url(settings) + READY_PATH, supervisor, options.ready_timeout)
@@ -144,6 +156,11 @@ def _start_everything(
         console.say(f"openwa: admin key (shown once; also saved in {admin.key_file}): {admin.key}")
     else:
         console.say(f"openwa: admin key in {admin.key_file}")
+    if options.sandbox and sandbox_allows_loopback(env):
+        console.say(
+            f"openwa: sandbox mode: webhooks and media URLs may target this machine "
+            f"(SSRF_ALLOWED_HOSTS={SANDBOX_ALLOWED_HOSTS}; set SSRF_ALLOWED_HOSTS to choose)"
+        )
     console.say(f"openwa: ready in {time.monotonic() - started:.1f} s; press Ctrl-C to stop")
 
 

@@ -37,7 +37,10 @@ class MediaTooLarge(DomainError):
 
 
 class MediaUrlRefused(DomainError):
-    status, code, default_message = 400, "MEDIA_URL_REFUSED", "The media URL targets a non-public address"
+    status, code = 400, "MEDIA_URL_REFUSED"
+    default_message = (
+        "The media URL targets a non-public address; to allow it, add its host to SSRF_ALLOWED_HOSTS"
+    )
 
 
 class MediaDownloadFailed(DomainError):

@@ -19,7 +19,10 @@ class InvalidWebhookUrl(DomainError):
 class WebhookUrlRefused(DomainError):
     """The URL points (or resolves) at a private, loopback, link-local or otherwise internal address."""
 
-    status, code, default_message = 400, "WEBHOOK_URL_REFUSED", "Webhook URL targets a non-public address"
+    status, code = 400, "WEBHOOK_URL_REFUSED"
+    default_message = (
+        "Webhook URL targets a non-public address; to allow it, add its host to SSRF_ALLOWED_HOSTS"
+    )
 
 
 class WebhookUrlUnresolvable(DomainError):

@@ -26,3 +26,11 @@ def test_up_runs_the_runner_at_a_lower_cpu_priority_unless_told_otherwise() -> N
     assert all("RUNNER_NICE" not in spec.env for spec in others)
     chosen = next(spec for spec in child_specs(UpOptions(), {"RUNNER_NICE": "0"}) if spec.name == "runner")
     assert chosen.env["RUNNER_NICE"] == "0"
+
+
+def test_up_with_sandbox_lets_webhooks_and_media_reach_this_machine_unless_the_user_chose_hosts() -> None:
+    specs = child_specs(UpOptions(sandbox=True), {})
+    assert {spec.env["SSRF_ALLOWED_HOSTS"] for spec in specs} == {"127.0.0.1,::1,localhost"}
+    chosen = child_specs(UpOptions(sandbox=True), {"SSRF_ALLOWED_HOSTS": "hooks.internal"})
+    assert {spec.env["SSRF_ALLOWED_HOSTS"] for spec in chosen} == {"hooks.internal"}
+    assert all("SSRF_ALLOWED_HOSTS" not in spec.env for spec in child_specs(UpOptions(), {}))

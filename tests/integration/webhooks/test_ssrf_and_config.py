@@ -84,6 +84,7 @@ def test_registration_refuses_internal_targets(
     response = guarded.post(f"/api/sessions/{session_id}/webhooks", json={"url": url}, headers=admin_headers)
     assert response.status_code == 400, response.json
     assert response.json["code"] == "WEBHOOK_URL_REFUSED"
+    assert "SSRF_ALLOWED_HOSTS" in response.json["message"]  # the refusal says how to allow a host
 
 
 @pytest.mark.parametrize(
