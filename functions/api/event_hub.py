@@ -84,6 +84,11 @@ class Subscription:
         self._queued = 0
         self._ready = threading.Event()
         self.overflowed = False
+        self.closed = False  # the process is stopping: the client's stream ends now
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
 
     def push(self, batch: Batch) -> None:
         if self._queued + len(batch.items) > self.MAX_BACKLOG:
@@ -114,9 +119,22 @@ class EventHub:
         self._frame = framing or frame
         self._lock = threading.Lock()
         self._readers: dict[str, _Reader] = {}
+        self.closing = False
+
+    def close(self) -> None:
+        """End every subscriber's stream now (the process is stopping: the server waits for open requests,
+        and an event stream never ends by itself). Takes no lock, so a signal handler may call it; the
+        client reconnects with Last-Event-ID to a process that is up."""
+        self.closing = True
+        for reader in list(self._readers.values()):
+            for subscription in list(reader.subscribers):
+                subscription.close()
 
     def subscribe(self, stream_key: str) -> Subscription:
         subscription = Subscription()
+        if self.closing:
+            subscription.close()
+            return subscription
         with self._lock:
             reader = self._readers.get(stream_key)
             if reader is None:

@@ -37,6 +37,7 @@ class UpOptions:
 
     sandbox: bool = False
     port: int | None = None
+    sandbox_port: int | None = None  # with `sandbox`: its port (default SANDBOX_PORT, else 2786)
     data_dir: Path | None = None
     workers: int | None = None  # API (gunicorn) worker processes
     webhook_workers: int = 1
@@ -65,6 +66,15 @@ UP_RUNNER_NICE = 19
 # With --sandbox everything is on this machine: a webhook receiver or media server a developer starts beside
 # it is on loopback, which the SSRF guard refuses elsewhere. SSRF_ALLOWED_HOSTS set by the user wins.
 SANDBOX_ALLOWED_HOSTS = "127.0.0.1,::1,localhost"
+DEFAULT_SANDBOX_PORT = 2786
+
+
+def sandbox_address(options: UpOptions, env: dict[str, str]) -> tuple[str, int]:
+    """Where the sandbox `up` starts listens: SANDBOX_HOST (a wildcard is reached on loopback) and
+    `--sandbox-port`, else SANDBOX_PORT, else 2786."""
+    host = env.get("SANDBOX_HOST") or "127.0.0.1"
+    port = options.sandbox_port or int(env.get("SANDBOX_PORT") or DEFAULT_SANDBOX_PORT)
+    return ("127.0.0.1" if host in ("0.0.0.0", "::") else host), port
 
 
 def sandbox_allows_loopback(env: dict[str, str]) -> bool:
@@ -77,6 +87,10 @@ def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:
     openwa = [sys.executable, "-m", "functions.cli"]
     if options.sandbox:  # DESIGN §1.6: `--sandbox` also makes the sandbox the engine of every session
         env = {**env, "ENGINE_TYPE": "sandbox"}
+        host, port = sandbox_address(options, env)
+        env["SANDBOX_PORT"] = str(port)
+        if options.sandbox_port or "SANDBOX_URL" not in env:  # the runner finds the sandbox where it listens
+            env["SANDBOX_URL"] = f"http://{_url_host(host)}:{port}/"
         if sandbox_allows_loopback(env):
             env["SSRF_ALLOWED_HOSTS"] = SANDBOX_ALLOWED_HOSTS
     api_args = ["--workers", str(options.workers)] if options.workers else []
@@ -92,6 +106,10 @@ def child_specs(options: UpOptions, env: dict[str, str]) -> list[ChildSpec]:
     if options.sandbox:  # first, so the runner finds it up; it serves its own port (SANDBOX_PORT, 2786)
         specs.insert(0, ChildSpec("sandbox", [*openwa, "sandbox"], env, SERVICE_WAVE))
     return specs
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def unavailable_options(options: UpOptions) -> str | None:
@@ -113,7 +131,10 @@ def run_up(options: UpOptions, console: Console) -> int:
             _start_everything(settings, options, supervisor, console, started)
             supervisor.run_until_stopped()
         except StopRequested:
-            console.say("openwa: stopping (Ctrl-C again to hurry)")
+            console.say(
+                "openwa: stopping: the API finishes open requests (event streams end at once), workers their "
+                "current job, the runner closes its sessions, then Redis (Ctrl-C again to hurry)"
+            )
         except ChildExited as exc:
             console.warn(f"openwa: {exc} unexpectedly; stopping everything")
             code = 1
@@ -138,7 +159,9 @@ def _settings_for(options: UpOptions) -> Settings:
 def _start_everything(
     settings: Settings, options: UpOptions, supervisor: Supervisor, console: Console, started: float
 ) -> None:
-    _require_free_port(settings)
+    _require_free_port(settings.bind_host, settings.port, "PORT")
+    if options.sandbox:
+        _require_free_port(*sandbox_address(options, dict(os.environ)), "SANDBOX_PORT (--sandbox-port)")
     private_directory(settings.data_dir)  # keys, auth state, media and Redis's AOF live here
     os.umask(0o077)  # so do the files every child creates: private from the first byte
     settings = _with_redis(settings, supervisor, console)
@@ -156,6 +179,15 @@ def _start_everything(
         console.say(f"openwa: admin key (shown once; also saved in {admin.key_file}): {admin.key}")
     else:
         console.say(f"openwa: admin key in {admin.key_file}")
+    if options.sandbox:
+        host, port = sandbox_address(options, env)
+        console.say(
+            f"openwa: sandbox  http://{_url_host(host)}:{port}/  (virtual phones; control API /_sandbox)"
+        )
+        console.say(
+            "openwa: next: make a phone, create and start a session, link the phone with the session's QR "
+            "(README: 'Try it without a phone')"
+        )
     if options.sandbox and sandbox_allows_loopback(env):
         console.say(
             f"openwa: sandbox mode: webhooks and media URLs may target this machine "
@@ -201,17 +233,18 @@ def _prepare_state(settings: Settings) -> _AdminKey:
     return _AdminKey(result.key_file, result.key if fresh else None)
 
 
-def _require_free_port(settings: Settings) -> None:
-    # gunicorn would retry a taken port for 5 s and then exit; say it plainly instead.
-    family = socket.AF_INET6 if ":" in settings.bind_host else socket.AF_INET
+def _require_free_port(host: str, port: int, setting: str) -> None:
+    # gunicorn would retry a taken port for 5 s and then exit (the sandbox at once, taking `up` down with
+    # it); say it plainly instead, naming the setting that chooses the port.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((settings.bind_host, settings.port))
+            probe.bind((host, port))
         except OSError as exc:
             in_use = exc.errno == errno.EADDRINUSE
             reason = "is already in use" if in_use else f"cannot be bound ({exc.strerror})"
-            raise StartupError(f"PORT {settings.port} on {settings.bind_host} {reason}") from exc
+            raise StartupError(f"{setting} {port} on {host} {reason}") from exc
 
 
 def _wait_ready(url: str, supervisor: Supervisor, timeout: float) -> None:

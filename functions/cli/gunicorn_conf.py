@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 from functions.config import Settings, get_settings
 
@@ -59,3 +60,11 @@ control_socket_disable = True
 # Heartbeat files on tmpfs: a worker stalled on a slow disk would otherwise look dead and be killed.
 _SHM = Path("/dev/shm")  # noqa: S108 - gunicorn's own advice; it creates unlinked files there itself
 worker_tmp_dir = str(_SHM) if _SHM.is_dir() and os.access(_SHM, os.W_OK) else None
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once the worker runs the app: its stop signals end its event streams first (`functions.api.shutdown`),
+    so a graceful stop does not wait `graceful_timeout` for streams that never end."""
+    from functions.api.shutdown import end_streams_on_stop
+
+    end_streams_on_stop(worker.wsgi)

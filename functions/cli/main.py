@@ -48,6 +48,11 @@ def cli() -> None:
 @click.option("--sandbox", is_flag=True, help="Also start the WhatsApp sandbox and use it as the engine.")
 @click.option("--port", type=int, help="API port (overrides PORT).")
 @click.option(
+    "--sandbox-port",
+    type=click.IntRange(1, 65535),
+    help="With --sandbox: the sandbox's port (overrides SANDBOX_PORT; default 2786).",
+)
+@click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Data directory (overrides DATA_DIR).",
@@ -57,15 +62,31 @@ def cli() -> None:
     "--webhook-workers", type=click.IntRange(min=1), default=1, show_default=True, help="Webhook workers."
 )
 def up(
-    sandbox: bool, port: int | None, data_dir: Path | None, workers: int | None, webhook_workers: int
+    sandbox: bool,
+    port: int | None,
+    sandbox_port: int | None,
+    data_dir: Path | None,
+    workers: int | None,
+    webhook_workers: int,
 ) -> None:
-    """Run everything on this machine: Redis (unless REDIS_URL is set), the API and the webhook worker.
+    """Run everything on this machine: a private Redis (unless REDIS_URL is set), local storage in the data
+    directory, the API and dashboard (gunicorn), the webhook worker(s), a runner (the sessions' browsers)
+    and, with --sandbox, the WhatsApp sandbox as every session's engine.
 
-    Ctrl-C stops every process it started.
+    Ctrl-C stops every process it started, the API first (its open event streams are closed), Redis last.
     """
     from functions.cli.embedded import Console, UpOptions, run_up
 
-    options = UpOptions(sandbox, port, data_dir, workers, webhook_workers)
+    if sandbox_port is not None and not sandbox:
+        _fail("openwa up: --sandbox-port needs --sandbox", 2)
+    options = UpOptions(
+        sandbox=sandbox,
+        port=port,
+        sandbox_port=sandbox_port,
+        data_dir=data_dir,
+        workers=workers,
+        webhook_workers=webhook_workers,
+    )
     console = Console(say=lambda line: _echo(line, err=False), warn=lambda line: _echo(line, err=True))
     try:
         code = run_up(options, console)

@@ -195,6 +195,42 @@ def test_up_serves_with_an_admin_key_and_ctrl_c_leaves_nothing_behind(
     assert "openwa: stopped" in up.drain()
 
 
+def test_ctrl_c_with_open_event_streams_does_not_wait_for_them(
+    running_up: tuple[Up, int, Path, float],
+) -> None:
+    up, port, data, _ = running_up
+    key = (data / ".api-key").read_text().strip()
+    opened = threading.Barrier(4)
+    ended: list[float] = []
+
+    def listen() -> None:  # a dashboard tab: one stream, held open by the client
+        with httpx.stream(
+            "GET", f"http://127.0.0.1:{port}/api/events", headers={"X-API-Key": key}, timeout=30
+        ) as response:
+            assert response.status_code == 200
+            chunks = response.iter_raw()
+            next(chunks)  # the first frame: the stream is open
+            opened.wait(timeout=10)
+            for _ in chunks:
+                pass
+        ended.append(time.monotonic())
+
+    listeners = [threading.Thread(target=listen, daemon=True) for _ in range(3)]
+    for listener in listeners:
+        listener.start()
+    opened.wait(timeout=10)
+    stop_started = time.monotonic()
+    up.process.send_signal(signal.SIGINT)
+    assert up.process.wait(timeout=STOP_BUDGET_SECONDS) == 0, up.drain()
+    took = time.monotonic() - stop_started
+    print(f"openwa up: Ctrl-C to exit with 3 open event streams {took:.2f} s")
+    # gunicorn's graceful_timeout is 10 s: a stream that held the worker made the stop take all of it.
+    assert took < 6, up.drain()
+    for listener in listeners:
+        listener.join(timeout=5)
+    assert len(ended) == 3  # each stream was ended by the server, not cut off by the client
+
+
 def test_a_second_ctrl_c_during_a_job_also_takes_down_the_work_horse(
     running_up: tuple[Up, int, Path, float],
 ) -> None:

@@ -34,3 +34,17 @@ def test_up_with_sandbox_lets_webhooks_and_media_reach_this_machine_unless_the_u
     chosen = child_specs(UpOptions(sandbox=True), {"SSRF_ALLOWED_HOSTS": "hooks.internal"})
     assert {spec.env["SSRF_ALLOWED_HOSTS"] for spec in chosen} == {"hooks.internal"}
     assert all("SSRF_ALLOWED_HOSTS" not in spec.env for spec in child_specs(UpOptions(), {}))
+
+
+def test_up_puts_the_sandbox_on_the_chosen_port_and_points_the_runner_at_it() -> None:
+    def sandbox_env(options: UpOptions, env: dict[str, str]) -> dict[str, str]:
+        return next(spec.env for spec in child_specs(options, env) if spec.name == "runner")
+
+    default = sandbox_env(UpOptions(sandbox=True), {})
+    assert (default["SANDBOX_PORT"], default["SANDBOX_URL"]) == ("2786", "http://127.0.0.1:2786/")
+    from_env = sandbox_env(UpOptions(sandbox=True), {"SANDBOX_PORT": "3900", "SANDBOX_HOST": "0.0.0.0"})
+    assert (from_env["SANDBOX_PORT"], from_env["SANDBOX_URL"]) == ("3900", "http://127.0.0.1:3900/")
+    chosen = sandbox_env(
+        UpOptions(sandbox=True, sandbox_port=4100), {"SANDBOX_URL": "http://127.0.0.1:2786/"}
+    )
+    assert (chosen["SANDBOX_PORT"], chosen["SANDBOX_URL"]) == ("4100", "http://127.0.0.1:4100/")

@@ -75,7 +75,9 @@ def _stream(
                 yield b"".join(out)
         last_write = time.monotonic()
         everything = names is None and only is None
-        while (left := max_seconds - (time.monotonic() - started)) > 0 and not subscription.overflowed:
+        while (left := max_seconds - (time.monotonic() - started)) > 0 and not (
+            subscription.overflowed or subscription.closed
+        ):
             out = []
             for batch in subscription.take(min(keepalive, left)):
                 first, last = (stream_position(batch.items[i].event.stream_id) for i in (0, -1))
