@@ -74,11 +74,12 @@ def sandbox_address(options: UpOptions, env: dict[str, str]) -> tuple[str, int]:
     `--sandbox-port`, else SANDBOX_PORT, else 2786."""
     host = env.get("SANDBOX_HOST") or "127.0.0.1"
     port = options.sandbox_port or int(env.get("SANDBOX_PORT") or DEFAULT_SANDBOX_PORT)
-    return ("127.0.0.1" if host in ("0.0.0.0", "::") else host), port
+    wildcard = host in ("0.0.0.0", "::")  # noqa: S104 - recognised to be replaced, never bound here
+    return ("127.0.0.1" if wildcard else host), port
 
 
 def sandbox_allows_loopback(env: dict[str, str]) -> bool:
-    """Whether `up --sandbox` opens loopback to webhooks and media URLs (the user set no SSRF_ALLOWED_HOSTS)."""
+    """Whether `up --sandbox` opens loopback to webhooks and media URLs (no SSRF_ALLOWED_HOSTS chosen)."""
     return "SSRF_ALLOWED_HOSTS" not in env
 
 
