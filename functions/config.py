@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     log_level: str = "info"
     log_format: LogFormat = LogFormat.JSON
+    access_log: bool = True
     enable_swagger: bool = True
     cors_origins: CsvList = Field(default_factory=list)
     trusted_proxies: CsvList = Field(default_factory=list)

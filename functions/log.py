@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO, cast
 
 import structlog
 
 _URL_LOGGERS = ("httpx", "httpcore")
+# RQ narrates its routine at info: every job's start, result and TTL, its channel subscription, and a
+# "cleaning registries" line per queue at each maintenance pass. At LOG_LEVEL=info only its warnings and
+# errors pass; LOG_LEVEL=debug shows it all.
+_CHATTY_LOGGERS = ("rq.worker", "rq.scheduler", "rq.queue", "rq.job")
+
+
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written: loggers are cached on first use, and one cached
+    with the stream of its day would write to a closed file once something replaced it (a test's capture,
+    a process that redirected its stderr)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
@@ -24,7 +41,7 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
@@ -41,6 +58,21 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     # Its warnings and errors still pass; our own code logs what it fetched, redacted, when it matters.
     for name in _URL_LOGGERS:
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+    chatty_level = numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING)
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(chatty_level)
+    _formatter[:] = [handler.formatter] if handler.formatter else []
+
+
+_formatter: list[logging.Formatter] = []
+
+
+def adopt(logger: logging.Logger) -> None:
+    """Make a library's own logger (gunicorn's) write in our format: its handlers get the formatter
+    `configure_logging` installed. Call after `configure_logging`."""
+    for handler in logger.handlers:
+        if _formatter:
+            handler.setFormatter(_formatter[0])
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

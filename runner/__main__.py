@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
 from functions.config import SettingsError, load_settings
+from functions.log import configure_logging
 from runner.supervisor import Supervisor
 
 
@@ -16,7 +16,7 @@ def main() -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format.value)
     if settings.runner_nice:
         os.nice(settings.runner_nice)  # inherited by the session processes and their browsers
     Supervisor(settings).run()

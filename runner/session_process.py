@@ -38,6 +38,7 @@ from functions.core.enums import SessionStatus
 from functions.core.models import SessionConfig
 from functions.core.pacing import PacingPolicy
 from functions.crypto.envelope import envelope_from_settings
+from functions.log import configure_logging
 from functions.queueing import (
     RELEASE_JOB_OPTIONS,
     SessionJob,
@@ -384,7 +385,7 @@ def main(argv: list[str]) -> int:
     session_id, runner_id, generation = argv
     _die_with_supervisor()
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format.value)
     runtime = SessionRuntime(settings, Lease(session_id, runner_id, int(generation)))
     jobs.install(runtime)
     return runtime.serve()

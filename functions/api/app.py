@@ -12,6 +12,7 @@ from functions.api import errors
 from functions.api.audit import flush_audit
 from functions.api.dashboard import install_dashboard
 from functions.api.docs import docs
+from functions.api.access_log import install_access_log
 from functions.api.json_provider import OrjsonProvider
 from functions.api.limits import install_rate_limits
 from functions.api.openapi import Api
@@ -122,6 +123,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     wired = Services(settings)
     app.extensions["openwa"] = wired
     app.before_request(_assign_request_id)
+    if settings.access_log:
+        install_access_log(app)
     install_rate_limits(app, settings)
     app.before_request(_require_json_body)
     app.after_request(_finish)

@@ -52,6 +52,7 @@ graceful_timeout = 10  # `openwa up` waits 12 s after its first SIGTERM, so this
 keepalive = 5
 accesslog: str | None = None
 errorlog = "-"
+logger_class = "functions.cli.gunicorn_logging.StructuredLogger"  # gunicorn's lines in our log format
 loglevel = _settings.log_level
 proc_name = "openwa-api"
 forwarded_allow_ips = forwarded_allow(_settings)

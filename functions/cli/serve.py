@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from functions.config import Settings
-from functions.log import configure_logging
+from functions.log import configure_logging, get_logger
 from functions.queueing import MAINTENANCE_INTERVAL_SECONDS, WEBHOOKS_QUEUE, WORKER_QUEUES, WORKER_TTL_SECONDS
+
+log = get_logger(__name__)
 
 GUNICORN_CONFIG = "python:functions.cli.gunicorn_conf"
 WSGI_APP = "functions.wsgi:app"
@@ -76,8 +78,10 @@ def run_worker(settings: Settings, queues: Sequence[str], *, burst: bool = False
     if WEBHOOKS_QUEUE in queues and not burst:
         maintenance = MaintenanceLoop(redis_from_settings(settings), settings)
         maintenance.start()
+    log.info("worker_started", queues=list(queues), scheduler=True)
     try:
-        return worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
+        # No level for RQ to set: `configure_logging` chose its loggers' levels (no routine chatter at info).
+        return worker.work(burst=burst, with_scheduler=True, logging_level=None)
     finally:
         if maintenance is not None:
             maintenance.stop()

@@ -17,6 +17,7 @@ from types import FrameType
 
 from werkzeug.serving import make_server
 
+from functions.log import configure_logging
 from runner.sandbox.app import DEFAULT_PORT, DEFAULT_QR_INTERVAL, SandboxConfig, create_app
 
 
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.qr_interval <= 0:
         print("openwa sandbox: --qr-interval must be positive", file=sys.stderr)
         return 2
+    # The gateway's log format (LOG_LEVEL, LOG_FORMAT), so `openwa up --sandbox` writes one format throughout.
+    configure_logging(os.environ.get("LOG_LEVEL") or "info", os.environ.get("LOG_FORMAT") or "json")
     # One log line per request (pages poll and stream) drowns everything else; opt in with --log-requests.
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.log_requests else logging.WARNING)
     app, network = create_app(SandboxConfig(args.data_dir.resolve(), args.qr_interval))

@@ -6,6 +6,7 @@ read from /proc independently of the code under test.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -41,7 +42,7 @@ def _environment(**extra: str) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "PORT", "DATA_DIR", "API_MASTER_KEY"}
     }
-    env.update(PYTHONUNBUFFERED="1", LOG_LEVEL="warning", **extra)
+    env.update({"PYTHONUNBUFFERED": "1", "LOG_LEVEL": "warning", **extra})
     return env
 
 
@@ -229,6 +230,43 @@ def test_ctrl_c_with_open_event_streams_does_not_wait_for_them(
     for listener in listeners:
         listener.join(timeout=5)
     assert len(ended) == 3  # each stream was ended by the server, not cut off by the client
+
+
+def test_every_process_of_up_logs_in_one_format_with_an_access_line_per_request(tmp_path: Path) -> None:
+    port, sandbox_port = free_port(), free_port()
+    up = _start_up(
+        tmp_path, "--sandbox", "--port", str(port), "--sandbox-port", str(sandbox_port), LOG_LEVEL="info"
+    )
+    try:
+        up.wait_for_line(r"openwa: ready in", READY_BUDGET_SECONDS)
+        assert (
+            httpx.get(f"http://127.0.0.1:{port}/api/nowhere", headers={"X-Request-ID": "look-1"}).status_code
+            == 404
+        )
+        assert httpx.get(f"http://127.0.0.1:{sandbox_port}/_sandbox/phones").status_code == 200
+        up.wait_for_line(r'"request_id": "look-1"', 10)
+        up.process.send_signal(signal.SIGINT)
+        assert up.process.wait(timeout=STOP_BUDGET_SECONDS) == 0
+    finally:
+        if up.process.poll() is None:
+            up.process.kill()
+            up.process.wait()
+    time.sleep(0.2)  # the reader thread takes the last lines
+    lines = [line.rstrip("\n") for line in up.drain().splitlines() if line.strip()]
+    console = [line for line in lines if line.startswith(("openwa:", "openwa sandbox:"))]
+    logged = [json.loads(line) for line in lines if line not in console]  # anything else must be a JSON line
+    assert console
+    assert logged
+    assert all({"event", "level", "timestamp"} <= set(line) for line in logged)
+    loggers = {line.get("logger") for line in logged}
+    assert {"gunicorn.error", "runner.supervisor"} <= loggers, loggers
+    access = [line for line in logged if line["event"] == "http_request"]
+    assert [(line["path"], line["status"]) for line in access if line["request_id"] == "look-1"] == [
+        ("/api/nowhere", 404)
+    ]
+    assert not [
+        line for line in logged if str(line.get("logger", "")).startswith("rq.")
+    ]  # no chatter at info
 
 
 def test_a_second_ctrl_c_during_a_job_also_takes_down_the_work_horse(
