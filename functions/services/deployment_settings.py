@@ -1,6 +1,6 @@
 """`GET /api/settings`: the deployment's settings as upstream OpenWA reports them (`{general, api,
 notifications}`), derived from the environment. Read-only: every value is read at boot, so a runtime write
-could not take effect (upstream answers 501 for a write, and so do we). No secret is ever part of the view."""
+could not take effect. No secret is ever part of the view."""
 
 from __future__ import annotations
 
@@ -9,15 +9,6 @@ from typing import Any
 from limits import parse_many
 
 from functions.config import Settings
-from functions.core.errors import DomainError
-
-
-class SettingsReadOnly(DomainError):
-    status, code = 501, "SETTINGS_READ_ONLY"
-    default_message = (
-        "Settings are derived from the environment and are read-only at runtime; change the environment "
-        "variable and restart"
-    )
 
 
 def api_base_url(settings: Settings) -> str:

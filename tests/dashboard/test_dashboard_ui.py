@@ -405,7 +405,8 @@ def test_the_overview_charts_traffic_by_period_and_type_for_admins_only(
     # Redrawn at the phone's width (text keeps its size instead of shrinking with the picture).
     expect(chart).to_have_attribute("viewBox", re.compile(r"^0 0 (2[89]\d|3[0-5]\d) 220$"))
     box = chart.bounding_box()
-    assert box is not None and box["width"] <= PHONE["width"]
+    assert box is not None
+    assert box["width"] <= PHONE["width"]
     shoot(page, "overview-traffic")
     assert_clean(watched, gateway.master_key)
 
@@ -413,6 +414,81 @@ def test_the_overview_charts_traffic_by_period_and_type_for_admins_only(
     page.evaluate("sessionStorage.clear()")
     sign_in(page, viewer["apiKey"])
     expect(page.get_by_role("region", name="Traffic")).to_contain_text("need an admin key")
+
+
+def test_session_buttons_follow_its_state_and_an_unreachable_gateway_shows_unknown(
+    watched: Watched, gateway: Gateway, ready_session: str
+) -> None:
+    idle = gateway.api("POST", "/api/sessions", json={"name": "idle-buttons"}).json()["id"]
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    page.get_by_role("link", name="Sessions").click()
+    ready = page.locator(f"article.session[data-session-id='{ready_session}']")
+    created = page.locator(f"article.session[data-session-id='{idle}']")
+    expect(ready.locator("[data-command=start]")).to_be_disabled()
+    expect(ready.locator("[data-command=start]")).to_have_attribute("title", "It is already running.")
+    for name in ("stop", "restart", "logout", "force-kill"):
+        expect(ready.locator(f"[data-command={name}]")).to_be_enabled()
+    expect(created.locator("[data-command=start]")).to_be_enabled()
+    for name in ("stop", "restart", "logout", "force-kill"):
+        expect(created.locator(f"[data-command={name}]")).to_be_disabled()
+    expect(ready.locator("[data-field=engine]")).to_have_text("open on a runner")
+
+    badge = ready.locator("[data-field=status]")
+    expect(badge).to_have_text("ready")
+    page.context.set_offline(True)  # the event stream drops: the last status seen may be stale
+    expect(badge).to_have_text("unknown", timeout=15_000)
+    expect(badge).to_have_attribute("title", re.compile("last seen ready"))
+    page.context.set_offline(False)
+    expect(badge).to_have_text("ready", timeout=15_000)
+    gateway.api("DELETE", f"/api/sessions/{idle}")
+    # Offline, the browser logs each failed fetch of the stream; nothing else may appear.
+    watched.problems[:] = [p for p in watched.problems if "ERR_INTERNET_DISCONNECTED" not in p]
+    assert_clean(watched, gateway.master_key)
+
+
+def test_the_last_admin_key_cannot_be_revoked_from_the_dashboard(watched: Watched, gateway: Gateway) -> None:
+    admins = [
+        key
+        for key in gateway.api("GET", "/api/auth/api-keys").json()
+        if key["role"] == "admin"
+        and key["isActive"]
+        and not key.get("allowedSessions")
+        and not key["expiresAt"]
+    ]
+    assert len(admins) == 1  # the master key only
+    page = watched.page
+    sign_in(page, gateway.master_key)
+    page.get_by_role("link", name="API keys").click()
+    row = page.locator(f"tr[data-key-id='{admins[0]['id']}']")
+    expect(row.get_by_role("button", name="Revoke")).to_be_disabled()
+    expect(row.get_by_role("button", name="Delete")).to_be_disabled()
+    expect(row.locator("[data-field=last-admin]")).to_contain_text("create another admin key first")
+    assert_clean(watched, gateway.master_key)
+
+
+def test_the_webhook_form_starts_afresh_after_a_create_and_the_page_has_its_icon(
+    watched: Watched, gateway: Gateway, ready_session: str
+) -> None:
+    page, receiver = watched.page, gateway.receiver
+    sign_in(page, gateway.master_key)
+    page.get_by_role("link", name="Webhooks").click()
+    form = page.get_by_role("form", name="Create a webhook")
+    form.get_by_label("Session", exact=True).select_option(ready_session)
+    form.get_by_label("URL").fill(receiver.url)
+    form.locator("details.events-picker summary").click()
+    form.get_by_label("message.sent").check()
+    form.get_by_label("Attempts").fill("5")
+    form.get_by_role("button", name="Create webhook").click()
+    expect(form.get_by_label("URL")).to_have_value("")
+    expect(form.get_by_label("Attempts")).to_have_value("3")
+    expect(form.locator("details.events-picker summary")).to_have_text("Events (message.received)")
+    icon = httpx.get(f"{gateway.base_url}/dashboard/static/favicon.svg")
+    assert (icon.status_code, icon.headers["content-type"].split(";")[0]) == (200, "image/svg+xml")
+    for hook in gateway.api("GET", f"/api/sessions/{ready_session}/webhooks").json():
+        if hook["url"] == receiver.url:
+            gateway.api("DELETE", f"/api/sessions/{ready_session}/webhooks/{hook['id']}")
+    assert_clean(watched, gateway.master_key)
 
 
 def test_every_page_fits_a_phone_screen_and_is_reachable_by_keyboard(

@@ -1,5 +1,5 @@
 """`GET /api/settings` against a real Redis: upstream's `{general, api, notifications}` derived from the
-environment, only for unscoped admin keys, never a secret, and read-only (PUT is 501)."""
+environment, only for unscoped admin keys, never a secret, and read-only (no PUT: 405)."""
 
 from __future__ import annotations
 
@@ -56,5 +56,6 @@ def test_only_unscoped_admin_keys_read_settings_and_nobody_writes_them(
     scoped = client.get("/api/settings", headers=scoped_admin)
     assert scoped.status_code == 403
     write = client.put("/api/settings", json={"general": {"debugMode": True}}, headers=admin_headers)
-    assert (write.status_code, write.json["code"]) == (501, "SETTINGS_READ_ONLY")
+    assert (write.status_code, write.json["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert write.json["details"]["allowed"] == ["GET", "HEAD", "OPTIONS"]
     assert client.get("/api/settings", headers=admin_headers).json["general"]["debugMode"] is False

@@ -81,6 +81,7 @@ function start(principal) {
     },
     onState: (state, detail) => {
       if (state === "unauthorized") recheck();
+      if (state === "open" || state === "reconnecting") store.setLive(state === "open");
       if (state === "open" && detail.reconnect && !detail.resumed) store.refresh().catch(() => {});
       const label = { open: "live", connecting: "connecting…", reconnecting: "reconnecting…" }[state];
       if (label) {

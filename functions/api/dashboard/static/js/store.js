@@ -15,6 +15,14 @@ export class SessionStore {
     this.timers = new Map();
     this.listeners = new Set();
     this.loaded = false;
+    this.live = true; // false while the event stream is down: what is shown may be stale
+  }
+
+  /** The event stream opened (true) or dropped (false). */
+  setLive(live) {
+    if (this.live === live) return;
+    this.live = live;
+    this.notify();
   }
 
   /** `listener()` runs after every change; returns the function that unsubscribes it. */

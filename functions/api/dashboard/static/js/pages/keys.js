@@ -117,10 +117,12 @@ export function createKeysPage(ctx) {
     ),
   );
 
-  function actions(key) {
+  function actions(key, lastAdmin) {
+    // The gateway refuses to lose its last durable admin key (LAST_ADMIN_KEY): say so before anyone tries.
+    const why = lastAdmin ? "The last admin key: create another admin key first." : undefined;
     const revoke = h(
       "button",
-      { type: "button", class: "btn btn-danger-quiet", disabled: !key.isActive },
+      { type: "button", class: "btn btn-danger-quiet", disabled: !key.isActive || lastAdmin, title: why },
       "Revoke",
     );
     revoke.addEventListener("click", async () => {
@@ -132,7 +134,7 @@ export function createKeysPage(ctx) {
         await load();
       });
     });
-    const remove = h("button", { type: "button", class: "btn btn-danger" }, "Delete");
+    const remove = h("button", { type: "button", class: "btn btn-danger", disabled: lastAdmin, title: why }, "Delete");
     remove.addEventListener("click", async () => {
       if (!(await confirmAction(`Delete “${key.name}” for good?`, "Delete"))) return;
       await busy(remove, async () => {
@@ -141,12 +143,22 @@ export function createKeysPage(ctx) {
         await load();
       });
     });
-    return h("div", { class: "row actions" }, revoke, remove);
+    return h(
+      "div",
+      { class: "row actions" },
+      revoke,
+      remove,
+      lastAdmin ? h("small", { class: "muted", dataset: { field: "last-admin" } }, why) : null,
+    );
   }
 
   async function load() {
     try {
       const keys = await api.get("/api/auth/api-keys");
+      // Durable admin keys, as the gateway counts them: active, for every session, never expiring.
+      const durable = keys.filter(
+        (key) => key.role === "admin" && key.isActive && !key.expiresAt && !(key.allowedSessions || []).length,
+      );
       replace(
         list,
         table(
@@ -168,7 +180,7 @@ export function createKeysPage(ctx) {
               key.allowedIps && key.allowedIps.length ? `, IPs: ${key.allowedIps.join(" ")}` : "",
             ].join(""),
             ago(key.lastUsedAt),
-            actions(key),
+            actions(key, durable.length === 1 && durable[0].id === key.id),
           ]),
         ),
       );

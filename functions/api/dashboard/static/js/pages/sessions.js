@@ -5,14 +5,31 @@
 import { api, seg } from "../api.js";
 import { busy, confirmAction, field, h, replace, toast } from "../dom.js";
 
+// Statuses in which a session's process is running (a runner holds it).
+const RUNNING = new Set(["initializing", "qr_ready", "authenticating", "ready", "disconnected"]);
+
+// Each command says when it applies (`when(session)`) and why not (`whyNot`), so a button never offers
+// what the gateway would refuse or what does nothing (Start on a ready session).
 const COMMANDS = [
-  { name: "start", label: "Start" },
-  { name: "stop", label: "Stop" },
-  { name: "restart", label: "Restart" },
+  {
+    name: "start",
+    label: "Start",
+    when: (s) => !RUNNING.has(s.status),
+    whyNot: "It is already running.",
+  },
+  { name: "stop", label: "Stop", when: (s) => RUNNING.has(s.status), whyNot: "It is not running." },
+  {
+    name: "restart",
+    label: "Restart",
+    when: (s) => s.status !== "created",
+    whyNot: "It has never been started.",
+  },
   {
     name: "logout",
     label: "Log out",
     danger: true,
+    when: (s) => Boolean(s.phone) || s.status === "ready",
+    whyNot: "No WhatsApp account is linked.",
     confirm: (s) =>
       `Log out “${s.name}”? The device is unlinked from WhatsApp and its credentials are wiped; ` +
       "linking again needs a new QR scan.",
@@ -21,6 +38,8 @@ const COMMANDS = [
     name: "force-kill",
     label: "Force kill",
     danger: true,
+    when: (s) => RUNNING.has(s.status),
+    whyNot: "It is not running.",
     confirm: (s) => `Force-kill the session process of “${s.name}”? Use it when the session is wedged.`,
   },
 ];
@@ -110,23 +129,28 @@ function sessionCard(ctx, session) {
     });
   }
 
-  for (const command of COMMANDS) {
+  const buttons = COMMANDS.map((command) => {
     const button = h(
       "button",
-      { type: "button", class: command.danger ? "btn btn-danger-quiet" : "btn" },
+      { type: "button", class: command.danger ? "btn btn-danger-quiet" : "btn", dataset: { command: command.name } },
       command.label,
     );
     button.addEventListener("click", () => run(command, button));
     actions.append(button);
-  }
+    return [command, button];
+  });
   const deleteButton = h("button", { type: "button", class: "btn btn-danger" }, "Delete");
   deleteButton.addEventListener("click", () => remove(deleteButton));
   actions.append(deleteButton);
 
   function update(current, qr) {
     title.textContent = current.name;
-    badge.textContent = current.status.replace("_", " ");
-    badge.dataset.status = current.status;
+    // With the gateway unreachable, the last status seen may be long gone: never show a stale "ready".
+    const shown = ctx.store.live ? current.status : "unknown";
+    badge.textContent = shown.replace("_", " ");
+    badge.dataset.status = shown;
+    if (ctx.store.live) badge.removeAttribute("title");
+    else badge.title = `The gateway is unreachable; last seen ${current.status.replace("_", " ")}`;
     el.dataset.status = current.status;
     replace(
       details,
@@ -135,8 +159,15 @@ function sessionCard(ctx, session) {
       current.pushName ? detail("Push name", current.pushName, "pushName") : null,
       current.lastError ? detail("Last error", current.lastError, "lastError") : null,
       current.restriction ? detail("Restriction", JSON.stringify(current.restriction), "restriction") : null,
-      detail("Engine", current.engineLoaded ? "loaded" : "not loaded", "engine"),
+      detail("WhatsApp Web", current.engineLoaded ? "open on a runner" : "not open", "engine"),
     );
+    for (const [command, button] of buttons) {
+      if (button.getAttribute("aria-busy")) continue; // `busy` restores it when the request ends
+      const applies = command.when(current);
+      button.disabled = !applies;
+      if (applies) button.removeAttribute("title");
+      else button.title = command.whyNot;
+    }
     const showingQr = current.status === "qr_ready";
     qrBox.hidden = !showingQr;
     if (!showingQr) replace(codeOut);

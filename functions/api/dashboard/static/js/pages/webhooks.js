@@ -33,10 +33,18 @@ function eventsPicker(prefix, selected) {
     const chosen = [...el.querySelectorAll("input:checked")].map((box) => box.value);
     return chosen.includes(WILDCARD) ? [WILDCARD] : chosen;
   };
-  el.addEventListener("change", () => {
+  const summarize = () => {
     el.querySelector("summary").textContent = `Events (${value().join(", ") || "none"})`;
-  });
-  return { el, value };
+  };
+  el.addEventListener("change", summarize);
+  /** Back to the events it started with. */
+  const reset = () => {
+    el.querySelectorAll("input").forEach((box) => {
+      box.checked = selected.includes(box.value);
+    });
+    summarize();
+  };
+  return { el, value, reset };
 }
 
 function createForm(ctx, onCreated) {
@@ -76,6 +84,8 @@ function createForm(ctx, onCreated) {
       toast("Webhook created");
       url.value = "";
       secret.value = "";
+      retries.value = "3";
+      events.reset();
       onCreated();
     });
   });
