@@ -95,7 +95,7 @@ class GroupSettingsSchema(Schema):
 
 
 class GroupPictureSchema(Schema):
-    """Exactly one of `url` and `base64` (an image); `mimetype` optional (the type is sniffed from the bytes)."""
+    """Exactly one of `url` and `base64` (an image); `mimetype` optional (the bytes are sniffed)."""
 
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2048))
     base64 = fields.String(validate=validate.Length(min=1))

@@ -27,4 +27,4 @@ class ProfileStatusSchema(Schema):
 
 
 class ProfilePictureBodySchema(GroupPictureSchema):
-    """Exactly one of `url` and `base64` (an image); `mimetype` optional (the type is sniffed from the bytes)."""
+    """Exactly one of `url` and `base64` (an image); `mimetype` optional (the bytes are sniffed)."""
