@@ -164,6 +164,17 @@ class Settings(BaseSettings):
     media_download_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, le=2 * 1024 * 1024 * 1024)
     media_download_timeout_ms: int = Field(30_000, ge=100, le=600_000)
     inbound_media_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, le=2 * 1024 * 1024 * 1024)
+    # ffmpeg media conversion (upstream's MEDIA_CONVERSION_*; off by default, as upstream): the convert routes
+    # and turning a non-Opus voice note into Ogg/Opus. FFMPEG_PATH overrides the binary of PyPI
+    # `imageio-ffmpeg`. One conversion is killed past the timeout; output past the cap is refused (422).
+    media_conversion_enabled: bool = False
+    ffmpeg_path: str | None = None
+    media_conversion_timeout_ms: int = Field(60_000, ge=100, le=600_000)
+    media_conversion_max_output_bytes: int = Field(50 * 1024 * 1024, ge=1024, le=2 * 1024 * 1024 * 1024)
+    # ffmpeg runs at once per API (or worker) process; a conversion waits for a free one up to the timeout.
+    media_conversion_concurrency: int = Field(2, ge=1, le=64)
+    # Auto-reply rules per session at most (upstream's AUTOMATION_MAX_PER_SESSION).
+    automation_max_per_session: int = Field(32, ge=1, le=1000)
 
     # Send pacing (OpenWA's SEND_PACING_*, off by default; `functions.core.pacing` has the rules). Schedules
     # are daily caps by account age in days (the last entry repeats); an empty cold cap turns that rule off.
@@ -233,7 +244,7 @@ class Settings(BaseSettings):
         pairs = (item.partition("=") for item in self.ssrf_host_overrides)
         return {name.strip().lower(): address.strip() for name, _, address in pairs}
 
-    @field_validator("runner_id", "chromium_path", mode="before")
+    @field_validator("runner_id", "chromium_path", "ffmpeg_path", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -57,6 +57,10 @@ SESSION_QUEUE_PREFIX = "session:"
 # A deleted session's leftovers (`functions.jobs.session_purge`): removed at once and once more this later.
 SESSION_PURGE_JOB = "functions.jobs.session_purge.purge"
 SESSION_PURGE_AGAIN_SECONDS = 60
+# An inbound message of a session with automation rules (`functions.jobs.auto_reply`): idempotent, so retried
+# (only Redis outages raise) a few times.
+AUTO_REPLY_JOB = "functions.jobs.auto_reply.answer"
+AUTO_REPLY_RETRY_INTERVALS = (2, 10, 30)
 
 # Worker tuning: a SIGKILLed worker's job must be noticed quickly (stack.md §3: defaults take ~13 min).
 WORKER_TTL_SECONDS = 60
@@ -377,6 +381,20 @@ def enqueue_session_purge(conn: Redis, session_id: str) -> None:
     options = {"job_timeout": 600, "result_ttl": 3600, "failure_ttl": WEBHOOK_JOB_FAILURE_TTL}
     queue.enqueue(SESSION_PURGE_JOB, session_id, **options)
     queue.enqueue_in(timedelta(seconds=SESSION_PURGE_AGAIN_SECONDS), SESSION_PURGE_JOB, session_id, **options)
+
+
+def enqueue_auto_reply(conn: Redis, session_id: str, message_id: str, *, pipeline: Pipeline) -> None:
+    """Queue the auto-reply decision for inbound message `message_id` on the `default` queue (written when
+    the caller executes `pipeline`, with the event's webhook deliveries)."""
+    data = Queue.prepare_data(
+        AUTO_REPLY_JOB,
+        args=(session_id, message_id),
+        timeout=60,
+        result_ttl=60,
+        failure_ttl=WEBHOOK_JOB_FAILURE_TTL,
+        retry=Retry(max=len(AUTO_REPLY_RETRY_INTERVALS), interval=list(AUTO_REPLY_RETRY_INTERVALS)),
+    )
+    Queue(DEFAULT_QUEUE, connection=conn).enqueue_many([data], pipeline=pipeline)
 
 
 def runner_wake_channel(prefix: str) -> str:

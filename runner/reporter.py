@@ -27,6 +27,7 @@ from runner.engines.base import StatusChange, qr_png_data_url
 from runner.events import emit_event
 from runner.inbox import Inbox
 from runner.leases import Lease, LeaseStore
+from runner.stories import StoryInbox
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Reporter:
         self.snapshot: Callable[[], Any] | None = None  # the engine's snapshot coroutine, set by the process
         self.inbox: Inbox | None = None  # records message events before they are published
         self.calls: CallGuard | None = None  # rejects ringing calls when the session's config says so
+        self.stories: StoryInbox | None = None  # stores received stories before status.received
         self.status: SessionStatus | None = None
         self.closing = False  # after a logout nothing more is reported or stored
         self._announced = False
@@ -115,6 +117,11 @@ class Reporter:
             data = recorded
             if name == "message.ack" and data.get("ack") == -1:
                 name = "message.failed"  # OpenWA's event for a message WhatsApp rejected
+        if name == "status.received" and self.stories is not None:
+            stored = await self.stories.record(data)
+            if stored is None:  # already stored: announced before
+                return
+            data = stored
         await asyncio.to_thread(self.publish, name, data)
         if name == "call.received" and self.calls is not None:
             self.calls.on_call(data)

@@ -53,6 +53,7 @@ from functions.state.keys import Keys
 from functions.state.messages import MessageRepository
 from functions.state.pacing import PacingState
 from functions.state.sessions import SessionRepository
+from functions.state.stories import StoryRepository
 from functions.storage import build_storage
 from runner import jobs
 from runner.auth_store import AuthStore
@@ -67,9 +68,11 @@ from runner.outbox import Outbox
 from runner.pacing import Pacer
 from runner.pending_media import PendingMedia
 from runner.priority import lower_priority
+from runner.proxy_settings import ProxyNotUsable, browser_proxy
 from runner.reconnect import ReconnectPolicy
 from runner.reporter import Reporter
 from runner.session_worker import SessionWorker, recover_orphaned_jobs, unblock_when_stopping
+from runner.stories import StoryInbox
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -98,7 +101,8 @@ class SessionRuntime:
         keys = Keys(settings.redis_prefix)
         self.leases = LeaseStore(self.conn, keys, settings.session_lease_ttl)
         self.storage = build_storage(settings)
-        self.auth = AuthStore(self.storage, envelope_from_settings(settings))
+        envelope = envelope_from_settings(settings)
+        self.auth = AuthStore(self.storage, envelope)
         self.reporter = Reporter(
             self.conn,
             settings,
@@ -109,7 +113,12 @@ class SessionRuntime:
             on_lost=self.request_stop,
             on_crashed=self.request_restart,
         )
-        self.engine: Engine = create_engine(settings, self.reporter)
+        self._proxy_problem: str | None = None  # the session's proxy cannot be used: it fails to start
+        try:
+            proxy = browser_proxy(self.reporter.session(), envelope)
+        except ProxyNotUsable as exc:
+            proxy, self._proxy_problem = None, str(exc)
+        self.engine: Engine = create_engine(settings, self.reporter, proxy)
         self.reporter.snapshot = self.engine.snapshot
         self.messages = MessageRepository(
             self.conn, keys, retention_seconds=settings.message_retention_days * 86_400
@@ -132,6 +141,13 @@ class SessionRuntime:
             on_recorded=counters.recorded,
             on_failed=counters.failed,
             pending=self.pending_media,
+        )
+        self.reporter.stories = StoryInbox(
+            self.session_id,
+            StoryRepository(self.conn, keys),
+            self.storage,
+            self.engine,
+            max_media_bytes=settings.inbound_media_max_bytes,
         )
         self.outbox = Outbox(
             self.conn,
@@ -200,6 +216,9 @@ class SessionRuntime:
 
     def _start_engine(self) -> bool:
         if not self.reporter.write(status=SessionStatus.INITIALIZING, qr=None, last_error=None):
+            return False
+        if self._proxy_problem is not None:
+            self.reporter.fail(self._proxy_problem)
             return False
         files = self.auth.load(self.session_id)  # None: never linked, logged out or unreadable (a new QR)
         try:

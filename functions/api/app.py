@@ -9,27 +9,35 @@ from flask import Flask, Response, g, request
 from flask_cors import CORS
 
 from functions.api import errors
+from functions.api.access_log import install_access_log
 from functions.api.audit import flush_audit
 from functions.api.dashboard import install_dashboard
 from functions.api.docs import docs
-from functions.api.access_log import install_access_log
 from functions.api.json_provider import OrjsonProvider
 from functions.api.limits import install_rate_limits
 from functions.api.openapi import Api
 from functions.api.routes import api_keys, events, health, messages, sessions, storage, webhooks
 from functions.api.routes import audit as audit_routes
+from functions.api.routes import automation as automation_routes
 from functions.api.routes import bulk as bulk_routes
 from functions.api.routes import calls as call_routes
+from functions.api.routes import catalog as catalog_routes
+from functions.api.routes import channels as channel_routes
 from functions.api.routes import chats as chat_routes
 from functions.api.routes import contacts as contact_routes
 from functions.api.routes import dashboard as dashboard_routes
 from functions.api.routes import groups as group_routes
+from functions.api.routes import labels as label_routes
+from functions.api.routes import media as media_routes
 from functions.api.routes import message_actions as message_action_routes
 from functions.api.routes import metrics as metrics_routes
 from functions.api.routes import presence as presence_routes
 from functions.api.routes import profile as profile_routes
+from functions.api.routes import search as search_routes
+from functions.api.routes import session_proxy as session_proxy_routes
 from functions.api.routes import settings as settings_routes
 from functions.api.routes import stats as stats_routes
+from functions.api.routes import stories as story_routes
 from functions.api.routes import templates as template_routes
 from functions.api.wiring import Services
 from functions.config import Settings, get_settings
@@ -149,10 +157,17 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(blueprint)
     api.register_blueprint(bulk_routes.blp)
     api.register_blueprint(template_routes.blp)
+    for blueprint in (automation_routes.blp, media_routes.blp):  # issue #18
+        api.register_blueprint(blueprint)
     api.register_blueprint(stats_routes.blp)
+    api.register_blueprint(search_routes.blp)
     api.register_blueprint(settings_routes.blp)
     for blueprint in (profile_routes.blp, presence_routes.blp, call_routes.blp):  # issue #17
         api.register_blueprint(blueprint)
+    for blueprint in (label_routes.blp, channel_routes.blp, catalog_routes.blp):  # issue #17
+        api.register_blueprint(blueprint)
+    api.register_blueprint(story_routes.blp)  # issue #17: stories and the per-session proxy
+    api.register_blueprint(session_proxy_routes.blp)
     if settings.enable_swagger:
         app.register_blueprint(docs)
     install_dashboard(app)

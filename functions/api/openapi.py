@@ -19,6 +19,7 @@ from flask_smorest.utils import deepupdate
 from marshmallow import Schema, missing
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
+from functions.api.examples import request_example
 from functions.api.json_provider import MAX_BODY_DEPTH, InvalidJson, load_request_body
 from functions.schemas.errors import ErrorSchema
 
@@ -91,6 +92,13 @@ def _constant_load(schema: Schema, loaded: Any) -> bool:
 
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def arguments(self, schema: Any, *, location: str = "json", example: Any = None, **kwargs: Any) -> Any:
+        """flask-smorest's, with a JSON body's example taken from `functions.api.examples` when the route
+        names none (Swagger UI's "Try it out" sends it)."""
+        if location == "json" and example is None:
+            example = request_example(schema)
+        return super().arguments(schema, location=location, example=example, **kwargs)
 
     def errors(
         self, *statuses: int, auth: bool = True, body: bool = False, limited: bool = True

@@ -13,30 +13,41 @@ from functions.config import Settings
 from functions.crypto.envelope import Envelope, envelope_from_settings
 from functions.queueing import enqueue_session_purge
 from functions.services.api_keys import ApiKeyService
+from functions.services.automation import AutomationService
 from functions.services.bulk import BulkService
 from functions.services.calls import CallService
+from functions.services.catalog import CatalogService
+from functions.services.channels import ChannelService
 from functions.services.chats import ChatService
 from functions.services.contacts import ContactService
 from functions.services.groups import GroupService
+from functions.services.labels import LabelService
+from functions.services.media_conversion import MediaConversionService
 from functions.services.message_actions import MessageActionService
 from functions.services.messages import MessageService
 from functions.services.presence import PresenceService
 from functions.services.profile import ProfileService
 from functions.services.runner_commands import RunnerCommands
+from functions.services.search import SearchService
 from functions.services.session_engine import SessionEngine
+from functions.services.session_proxy import SessionProxyService
 from functions.services.sessions import SessionService
 from functions.services.stats import StatsService
+from functions.services.stories import StoryService
 from functions.services.templates import TemplateService
 from functions.services.webhooks import WebhookService
 from functions.state.api_keys import ApiKeyRepository
 from functions.state.audit import AuditLog
+from functions.state.automation_rules import AutomationRuleRepository
 from functions.state.batches import BatchRepository
 from functions.state.connection import redis_from_settings
 from functions.state.deliveries import DeliveryRepository
 from functions.state.keys import Keys
+from functions.state.message_search_query import MessageSearchIndex
 from functions.state.messages import MessageRepository
 from functions.state.pacing import PacingState
 from functions.state.sessions import SessionRepository
+from functions.state.stories import StoryRepository
 from functions.state.streams import OpenStreams, StreamCaps
 from functions.state.templates import TemplateRepository
 from functions.state.webhooks import WebhookRepository
@@ -169,8 +180,30 @@ class Services:
         return StatsService(self.redis, self.keys, self.session_repo)
 
     @cached_property
+    def search(self) -> SearchService:
+        return SearchService(
+            self.session_repo,
+            self.message_repo,
+            MessageSearchIndex(self.redis, self.keys),
+            retention_seconds=self.settings.message_retention_days * 86_400,
+        )
+
+    @cached_property
     def templates(self) -> TemplateService:
         return TemplateService(self.session_repo, TemplateRepository(self.redis, self.keys), self.messages)
+
+    @cached_property
+    def automation(self) -> AutomationService:
+        return AutomationService(
+            self.session_repo,
+            AutomationRuleRepository(self.redis, self.keys),
+            TemplateRepository(self.redis, self.keys),
+            max_per_session=self.settings.automation_max_per_session,
+        )
+
+    @cached_property
+    def media_conversion(self) -> MediaConversionService:
+        return MediaConversionService(self.settings, self.session_repo)
 
     @cached_property
     def groups(self) -> GroupService:
@@ -187,6 +220,31 @@ class Services:
     @cached_property
     def calls(self) -> CallService:
         return CallService(self.session_engine)
+
+    @cached_property
+    def labels(self) -> LabelService:
+        return LabelService(self.session_engine)
+
+    @cached_property
+    def channels(self) -> ChannelService:
+        return ChannelService(self.session_engine)
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        return CatalogService(self.session_engine)
+
+    @cached_property
+    def session_proxy(self) -> SessionProxyService:
+        return SessionProxyService(
+            self.session_repo,
+            seal=lambda text, context: self.envelope.encrypt_text(text, context=context.encode()),
+            unseal=lambda token, context: self.envelope.decrypt_text(token, context=context.encode()),
+        )
+
+    @cached_property
+    def stories(self) -> StoryService:
+        repo = StoryRepository(self.redis, self.keys)
+        return StoryService(self.session_engine, repo, lambda: self.storage, self.settings)
 
 
 def services() -> Services:

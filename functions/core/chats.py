@@ -75,6 +75,35 @@ class Capability(StrEnum):
     # Calls (functions.core.calls; runner/engines/webjs/phone_calls.py).
     CALL_REJECT = "call.reject"  # call id -> bool (CallNotFound when it is not ringing)
     CALL_LINK = "call.link"  # audio | video, start time (epoch ms) -> link
+    # Stories (functions.services.stories; runner/engines/webjs/stories.py).
+    STATUS_TEXT = "status.text"  # text, background colour | None, font | None -> {statusId, timestamp}
+    STATUS_MEDIA = "status.media"  # image | video | voice, data URL, caption | None -> {statusId, timestamp}
+    STATUS_REMOVE = "status.remove"  # own status id -> bool (StatusNotFound when it is not one)
+    # Business labels (functions.core.labels; runner/engines/webjs/labels.py). Label: {id, name, hexColor}.
+    LABELS = "labels.list"  # -> Label[]
+    LABEL = "label.get"  # label id -> Label (LabelNotFound)
+    LABEL_UPSERT = "label.upsert"  # label id, name, colour index | None -> Label + {created}
+    LABEL_DELETE = "label.delete"  # label id -> bool
+    LABEL_CHATS = "label.chats"  # label id -> chat rows (as CHATS rows, no last message)
+    CHAT_LABELS = "chat.labels"  # chat id -> Label[]
+    CHAT_LABEL = "chat.label"  # chat id, label id, add (else remove) -> bool
+    # Channels (functions.core.channels; runner/engines/webjs/channels.py). Channel: OpenWA's Channel.
+    CHANNELS = "channels.list"  # -> Channel[]
+    CHANNEL = "channel.get"  # channel id -> Channel (ChannelNotFound)
+    CHANNEL_MESSAGES = "channel.messages"  # channel id, count -> ChannelMessage[]
+    CHANNEL_CREATE = "channel.create"  # name, description | None -> Channel
+    CHANNEL_DELETE = "channel.delete"  # channel id -> bool (owner only)
+    CHANNEL_MUTE = "channel.mute"  # channel id, mute -> bool
+    CHANNEL_SUBSCRIBE = "channel.subscribe"  # invite code -> Channel (ChannelInviteInvalid)
+    CHANNEL_UNSUBSCRIBE = "channel.unsubscribe"  # channel id -> bool
+    CHANNEL_DEMOTE = "channel.demote"  # channel id, user id -> bool
+    CHANNEL_TRANSFER = "channel.transfer"  # channel id, new owner id -> bool
+    # The business catalog and interactive replies (functions.services.catalog; 501 on the webjs engine).
+    CATALOG = "catalog.get"  # -> CatalogInfo | None
+    CATALOG_PRODUCTS = "catalog.products"  # page, limit -> PaginatedProducts
+    CATALOG_PRODUCT = "catalog.product"  # product id -> CatalogProduct | None
+    SEND_PRODUCT = "message.product"  # chat id, product id, body | None -> {id, timestamp}
+    CLICK_BUTTON = "message.button"  # chat id, message id, button id, text | None -> {messageId, timestamp}
 
 
 class ChatNotFound(NotFound):

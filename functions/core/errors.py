@@ -25,6 +25,11 @@ class DomainError(Exception):
 class ValidationFailed(DomainError):
     status, code, default_message = 400, "VALIDATION_ERROR", "Request validation failed"
 
+    @classmethod
+    def of_field(cls, field: str, message: str) -> ValidationFailed:
+        """A 400 naming one field, as a schema's would (`details.fields.<field>`)."""
+        return cls(message, details={"fields": {field: [message]}})
+
 
 class Unauthenticated(DomainError):
     status, code, default_message = 401, "UNAUTHORIZED", "Missing or invalid API key"

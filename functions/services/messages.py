@@ -35,7 +35,9 @@ from functions.core.messages import MEDIA_KINDS, Direction, MessageStatus, messa
 from functions.core.models import Session
 from functions.queueing import enqueue_send, send_job
 from functions.services import media as media_files
+from functions.services.media_conversion import for_whatsapp
 from functions.services.sessions import SessionNotFound
+from functions.services.transcode import Transcoder
 from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 from functions.state.messages import IdempotentAnswer, MessagePage, MessageRepository
@@ -112,11 +114,12 @@ class MessageService:
         self._pacing = PacingState(conn, keys)
         self._pacing_policy = pacing.PacingPolicy.from_settings(settings)
         self._media_limits = media_files.MediaLimits.from_settings(settings)
+        self._transcoder = Transcoder(settings)
 
     def send(self, request: SendRequest) -> dict[str, Any]:
         """Accept a send: 201 body `{messageId, timestamp}`. Raises SessionNotFound, SessionNotReady,
         IdempotencyKeyReused, SendPacingLimited (429, see `check_pacing`; not for a send due later), and
-        the media errors (InvalidMedia, MediaTooLarge, MediaUrlRefused...)."""
+        the media errors (InvalidMedia, MediaTooLarge, MediaUrlRefused, MediaConversionFailed...)."""
         due_now = request.send_at is None or request.send_at <= utcnow()
         if due_now and request.media is None and not self._pacing_policy.enabled:
             # The common case in one round trip: the commit itself checks the session (`_accept`).
@@ -198,6 +201,7 @@ class MessageService:
             assert source.url is not None
             file = media_files.from_url(source.url, source.mimetype, source.filename, self._media_limits)
         kind = str(request.content["kind"])
+        file = for_whatsapp(kind, file, self._transcoder)  # before storing: a 422 here sends nothing
         filename = file.filename or media_files.default_filename(kind, file.mimetype)
         key = media_key(request.session_id, message_id)
         self._storage().put(key, file.data, content_type=file.mimetype)

@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from functions.core.calls import CallNotFound
+from functions.core.channels import ChannelInviteInvalid, ChannelNotFound
 from functions.core.chats import Capability, ChatNotFound, ContactNotFound, EngineRefused
 from functions.core.enums import SessionStatus
 from functions.core.errors import DomainError, EngineNotSupported
 from functions.core.groups import GroupNotFound, InviteCodeInvalid
+from functions.core.labels import ChatLabelsUnsupported, LabelNotFound, NotABusinessAccount
 from functions.core.models import Session
+from functions.core.stories import StatusNotFound
 from functions.queueing import SessionJob
 from functions.services.messages import MessageNotFound, SessionNotReady
 from functions.services.runner_commands import RunnerCommandFailed, RunnerCommands
@@ -34,6 +37,12 @@ _RELAYED: dict[str, type[DomainError]] = {
         GroupNotFound,
         InviteCodeInvalid,
         CallNotFound,
+        StatusNotFound,
+        LabelNotFound,
+        NotABusinessAccount,
+        ChatLabelsUnsupported,
+        ChannelNotFound,
+        ChannelInviteInvalid,
     )
 }
 

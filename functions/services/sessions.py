@@ -20,6 +20,7 @@ from functions.core.clock import utcnow
 from functions.core.enums import DesiredState, SessionStatus
 from functions.core.errors import DomainError, NotFound
 from functions.core.models import Session, SessionConfig
+from functions.core.proxy import proxy_context
 from functions.log import get_logger
 from functions.queueing import SessionJob
 from functions.services.runner_commands import RunnerCommands
@@ -39,6 +40,12 @@ _LIVE_STATUSES = {
 
 class SessionNotFound(NotFound):
     code, default_message = "SESSION_NOT_FOUND", "Session not found"
+
+
+def require_session(sessions: SessionRepository, session_id: str) -> None:
+    """SessionNotFound unless the session exists (for services of a session's sub-resources)."""
+    if not sessions.exists(session_id):
+        raise SessionNotFound(details={"sessionId": session_id})
 
 
 class SessionNotStarted(DomainError):
@@ -99,7 +106,7 @@ class SessionService:
             created_at=now,
             updated_at=now,
             config=SessionConfig.from_wire(config),
-            proxy_url_encrypted=self._encrypt_secret(proxy_url, f"session:{session_id}:proxy")
+            proxy_url_encrypted=self._encrypt_secret(proxy_url, proxy_context(session_id))
             if proxy_url
             else None,
             proxy_type=proxy_url.split("://", 1)[0] if proxy_url else None,

@@ -45,12 +45,19 @@
 | `<p>:template:<sid>:<templateId>`     | string | one message template, JSON (`state.templates`)     |
 | `<p>:session:<sid>:templates`         | zset   | the session's template ids by creation (ms)        |
 | `<p>:session:<sid>:template-names`    | hash   | template name -> id (unique per session)           |
+| `<p>:story:<sid>:<statusId>`          | string | one received story, JSON (PX: until it expires)    |
+| `<p>:session:<sid>:stories`           | zset   | the session's stored story ids by expiry (ms)      |
+| `<p>:automation-rule:<sid>:<ruleId>`  | string | one auto-reply rule, JSON (`automation_rules`)     |
+| `<p>:session:<sid>:automation-rules`  | zset   | the session's rule ids by creation (ms)            |
+| `<p>:auto-reply-cooldown:<sid>:<ruleId>:<chat>` | string | message a rule answered there (EX) |
 | `<p>:message-activity:hour:<hour>`    | hash   | message counts that UTC hour (`message_activity`)  |
 | `<p>:message-activity:day:<day>`      | hash   | the same, that UTC day (31 d TTL)                  |
 | `<p>:message-activity:chats:<day>`    | zset   | `<sid> <chatId>` -> messages that day (trimmed)    |
 | `<p>:session:<sid>:message-totals`    | hash   | the session's messages sent/received/failed ever   |
 | `<p>:session:<sid>:top-chats`         | zset   | chat -> messages, its busiest chats (trimmed)      |
 | `<p>:session:<sid>:chat-last`         | zset   | chat -> last message time (ms; trimmed)            |
+| `<p>:search:<sid>:w:<token>`          | zset   | message ids having the word, by timestamp (ms, TTL) |
+| `<p>:search:<sid>:words`              | zset   | the session's indexed words, for prefixes (TTL)    |
 | `<p>:runner:wake`                     | pubsub | nudges runners to reconcile desired state now      |
 | `<p>:limits:*`                        | —      | flask-limiter counters (its own layout)            |
 
@@ -238,6 +245,21 @@ class Keys:
     def template_names(self, session_id: str) -> str:
         return f"{self.prefix}:session:{session_id}:template-names"
 
+    def story(self, session_id: str, status_id: str) -> str:
+        return f"{self.prefix}:story:{session_id}:{status_id}"
+
+    def session_stories(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:stories"
+
+    def automation_rule(self, session_id: str, rule_id: str) -> str:
+        return f"{self.prefix}:automation-rule:{session_id}:{rule_id}"
+
+    def session_automation_rules(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{session_id}:automation-rules"
+
+    def auto_reply_cooldown(self, session_id: str, rule_id: str, chat_id: str) -> str:
+        return f"{self.prefix}:auto-reply-cooldown:{session_id}:{rule_id}:{chat_id}"
+
     def message_activity_hour(self, hour: str) -> str:
         """Message counts of one UTC hour; `hour` is `YYYY-MM-DDTHH`."""
         return f"{self.prefix}:message-activity:hour:{hour}"
@@ -256,3 +278,8 @@ class Keys:
 
     def session_chat_last(self, session_id: str) -> str:
         return f"{self.prefix}:session:{session_id}:chat-last"
+
+    def search_index(self, session_id: str) -> str:
+        """The head of the session's search index keys (`functions.state.message_search`): `<head>:w:<token>`
+        postings and the `<head>:words` dictionary. The session id is a segment, so a purge finds them."""
+        return f"{self.prefix}:search:{session_id}"

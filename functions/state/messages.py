@@ -34,6 +34,13 @@ from functions.queueing import QueuedJob
 from functions.state.codec import text
 from functions.state.connection import DirectConnections, translate_redis_errors
 from functions.state.keys import Keys
+from functions.state.message_search import (
+    INDEX_LUA,
+    INDEXED_FIELDS,
+    UPDATE_LUA,
+    indexed_words,
+    postings_of,
+)
 
 # KEYS[1] record. ARGV[1] JSON-encoded new status, ARGV[2] its rank, ARGV[3..] more field/value pairs.
 # Returns -1 (no record), 0 (not a step forward: nothing written) or 1.
@@ -56,10 +63,15 @@ return 1
 # Shared by `_CREATE` and `_ACCEPT`: the record at KEYS[record] (field/value pairs ARGV[first..last]) and its
 # indexes at KEYS[record + 1..] (and `extra`, an index key made in the script, when given), scored `score`
 # (ms), and the record's entry in the bare-id index (`by_bare_id`, `Keys.message_key`), all expiring after
-# `retention` seconds.
-_WRITE_RECORD = """
-local function write_record(record, first, last, retention, score, message_id, extra, by_bare_id)
+# `retention` seconds; and its search postings (`words` under the index head `search_head`, see
+# `functions.state.message_search`).
+_WRITE_RECORD = (
+    INDEX_LUA
+    + """
+local function write_record(record, first, last, retention, score, message_id, extra, by_bare_id,
+                            search_head, words)
   redis.call('HSET', KEYS[record], unpack(ARGV, first, last))
+  search_add(search_head, words, message_id, KEYS[record], retention, score)
   redis.call('EXPIRE', KEYS[record], retention)
   redis.call('SET', by_bare_id, message_id, 'EX', retention)
   local oldest = tonumber(score) - tonumber(retention) * 1000
@@ -72,16 +84,18 @@ local function write_record(record, first, last, retention, score, message_id, e
   end
 end
 """
+)
 # A new record and its indexes. KEYS[1] record, KEYS[2..] indexes. ARGV[1] "1" to write nothing when the
 # record exists, ARGV[2] retention (s), ARGV[3] index score (ms), ARGV[4] message id, ARGV[5] its bare-id
-# index key, ARGV[6..] field/value pairs. Returns 0 when the record existed (nothing written), else 1. One
+# index key, ARGV[6] the search index head, ARGV[7] the words the message is found by, ARGV[8..] field/value
+# pairs. Returns 0 when the record existed (nothing written), else 1. One
 # command instead of eleven: much of a send's accept CPU is redis-py packing and parsing commands, not Redis
 # running them.
 _CREATE = (
     _WRITE_RECORD
     + """
 if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-write_record(1, 6, #ARGV, ARGV[2], ARGV[3], ARGV[4], nil, ARGV[5])
+write_record(1, 8, #ARGV, ARGV[2], ARGV[3], ARGV[4], nil, ARGV[5], ARGV[6], ARGV[7])
 return 1
 """
 )
@@ -103,8 +117,8 @@ return redis.call('HINCRBY', KEYS[1], 'sendAttempts', 1)
 # sender's. ARGV[1] the answer to
 # keep ('' for none), ARGV[2] its TTL (s), ARGV[3] job id, ARGV[4] message id, ARGV[5] '1' when the send may
 # be held, ARGV[6] retention (s), ARGV[7] index score (ms), ARGV[8] and ARGV[9] the sender index's key
-# around the sender, ARGV[10] number of record fields, ARGV[11] the bare-id index key, then record
-# field/value pairs, then job pairs.
+# around the sender, ARGV[10] number of record fields, ARGV[11] the bare-id index key, ARGV[12] the search
+# index head, ARGV[13] the words the message is found by, then record field/value pairs, then job pairs.
 # Returns {'queued'} or {'held'} (written), else {'missing'}, {'earlier', answer}, {'not_ready', status} or
 # {'too_many_held'} (the hold list has MAX_HELD sends: the cap, put into the script when registered).
 # The hold list lives as long as the records it names.
@@ -129,8 +143,8 @@ if type(session['phone']) == 'string' and session['phone'] ~= '' then
   own = session['phone'] .. '@c.us'
   sender_index = ARGV[8] .. own .. ARGV[9]
 end
-local first_job = 12 + tonumber(ARGV[10]) * 2
-write_record(8, 12, first_job - 1, ARGV[6], ARGV[7], ARGV[4], sender_index, ARGV[11])
+local first_job = 14 + tonumber(ARGV[10]) * 2
+write_record(8, 14, first_job - 1, ARGV[6], ARGV[7], ARGV[4], sender_index, ARGV[11], ARGV[12], ARGV[13])
 local seq = redis.call('INCR', KEYS[7])
 redis.call('EXPIRE', KEYS[7], ARGV[6])
 redis.call('HSET', KEYS[8], 'from', cjson.encode(own), 'acceptSeq', seq)
@@ -202,6 +216,7 @@ class MessageRepository:
         self._conn, self._keys, self._retention = conn, keys, retention_seconds
         self._advance = conn.register_script(_ADVANCE)
         self._update = conn.register_script(_UPDATE)
+        self._update_indexed = conn.register_script(UPDATE_LUA)
         self._count_send_attempt = conn.register_script(_COUNT_SEND_ATTEMPT)
         self._accept = conn.register_script(_ACCEPT.replace("MAX_HELD", str(int(max_held))))
         # The API's hottest write: on a connection of our own (see `DirectConnections`).
@@ -241,6 +256,7 @@ class MessageRepository:
         fields = [(name, value) for name, value in record.items() if name != "from"]
         args: list[Any] = [answer, ttl, job.job_id, message_id, "1" if may_hold else "0", self._retention]
         args += [int(time.time() * 1000), sender_head, sender_tail, len(fields), self._by_bare_id(record)]
+        args += [self._keys.search_index(session_id), indexed_words(record)]
         for name, value in fields:
             args += [name, orjson.dumps(value)]
         args += job.fields
@@ -262,7 +278,7 @@ class MessageRepository:
         keys = [self._keys.message(session_id, message_id), *self._indexes(record)]
         score = int(time.time() * 1000)  # arrival order, in ms (message timestamps are whole seconds)
         args: list[Any] = ["1" if only_if_absent else "0", self._retention, score, message_id]
-        args.append(self._by_bare_id(record))
+        args += [self._by_bare_id(record), self._keys.search_index(session_id), indexed_words(record)]
         for name, value in record.items():
             args += [name, orjson.dumps(value)]
         return [len(keys), *keys, *args]
@@ -350,8 +366,27 @@ class MessageRepository:
         args: list[Any] = []
         for name, value in fields.items():
             args += [name, orjson.dumps(value)]
+        if fields.keys() & set(INDEXED_FIELDS):
+            return self._update_found_by(session_id, message_id, fields, args)
         with translate_redis_errors():
             return bool(self._update(keys=[self._keys.message(session_id, message_id)], args=args))
+
+    def _update_found_by(
+        self, session_id: str, message_id: str, fields: Mapping[str, Any], pairs: list[Any]
+    ) -> bool:
+        """`update` of fields that may change what the message is found by (an edit, a revoke): its search
+        postings move with the record, in the same script."""
+        record_key = self._keys.message(session_id, message_id)
+        with translate_redis_errors():
+            current = dict(
+                zip(INDEXED_FIELDS, self._conn.hmget(record_key, list(INDEXED_FIELDS)), strict=True)
+            )
+            before = {name: orjson.loads(raw) for name, raw in current.items() if raw is not None}
+            head = self._keys.search_index(session_id)
+            after = {**before, **fields}
+            args: list[Any] = [head, indexed_words(before), indexed_words(after), message_id, self._retention]
+            args += [int(time.time() * 1000), *pairs]
+            return bool(self._update_indexed(keys=[record_key], args=args))
 
     def page(
         self,
@@ -455,6 +490,8 @@ class MessageRepository:
             with self._conn.pipeline(transaction=True) as pipe:
                 for record in records:
                     message_id = str(record["id"])
+                    for posting in postings_of(self._keys, record):
+                        pipe.zrem(posting, message_id)
                     pipe.delete(self._keys.message(session_id, message_id))
                     pipe.zrem(self._keys.session_messages(session_id), message_id)
                     if record.get("from"):

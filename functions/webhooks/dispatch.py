@@ -24,7 +24,8 @@ from functions.config import Settings
 from functions.core.clock import iso, utcnow
 from functions.core.models import Webhook
 from functions.log import get_logger
-from functions.queueing import enqueue_webhook_delivery
+from functions.queueing import enqueue_auto_reply, enqueue_webhook_delivery
+from functions.state.automation_rules import AutomationRuleRepository
 from functions.state.deliveries import Delivery, DeliveryRepository
 from functions.state.events import EventLog, StoredEvent
 from functions.state.keys import Keys
@@ -134,8 +135,15 @@ def fan_out(
 ) -> int:
     """Enqueue a delivery for every active webhook of the session that selects this event and whose
     filters pass, then clear the event's pending mark, all in one transaction. Returns how many were
-    queued. `skip_existing` (the reconciler) leaves out deliveries already recorded."""
+    queued. `skip_existing` (the reconciler) leaves out deliveries already recorded. A `message.received`
+    of a session with automation rules also gets its auto-reply job in that transaction (the job is
+    idempotent, so a re-fan-out may queue it again)."""
     keys = Keys(settings.redis_prefix)
+    auto_reply = (
+        stored.event == "message.received"
+        and bool(data.get("id"))
+        and AutomationRuleRepository(conn, keys).any_for(stored.session_id)
+    )
     hooks = WebhookRepository(conn, keys).list_for_session(stored.session_id)  # unreadable ones skipped
     deliveries = DeliveryRepository(conn, keys)
     planned = [delivery for hook in hooks if (delivery := _plan(settings, hook, stored, data)) is not None]
@@ -153,6 +161,8 @@ def fan_out(
             deliveries.put(pipe, delivery)
             enqueue_webhook_delivery(conn, delivery.id, 0, timeout=job_timeout(settings), pipeline=pipe)
             queued += 1
+        if auto_reply:
+            enqueue_auto_reply(conn, stored.session_id, str(data["id"]), pipeline=pipe)
         event_log(conn, settings).mark_dispatched(pipe, stored.session_id, stored.id)
         pipe.execute()
     return queued

@@ -14,5 +14,13 @@ from pathlib import Path
 
 WPP_DOUBLE_SCRIPTS = tuple(
     Path(__file__).parent / "wpp" / name
-    for name in ("wa-api.js", "wa-chat.js", "wa-group.js", "wa-account.js")
+    for name in (
+        "wa-api.js",
+        "wa-chat.js",
+        "wa-group.js",
+        "wa-account.js",
+        "wa-status.js",
+        "wa-labels.js",
+        "wa-newsletter.js",
+    )
 )

@@ -9,7 +9,9 @@ from pathlib import Path
 from flask import Flask, Response
 
 from runner.sandbox.control import control
+from runner.sandbox.control_business import control_business
 from runner.sandbox.control_groups import control_groups
+from runner.sandbox.control_status import control_status
 from runner.sandbox.hub import Hub
 from runner.sandbox.network import Network
 from runner.sandbox.store import Store
@@ -38,6 +40,8 @@ def create_app(config: SandboxConfig) -> tuple[Flask, Network]:
     app.register_blueprint(page)
     app.register_blueprint(control)
     app.register_blueprint(control_groups)
+    app.register_blueprint(control_status)
+    app.register_blueprint(control_business)
     register_errors(app)
 
     @app.errorhandler(404)

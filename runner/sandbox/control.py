@@ -55,14 +55,17 @@ def health() -> Response:
 
 @control.post("/phones")
 def create_phone() -> tuple[Response, int]:
-    data = body({"number", "name", "about"}, {"number"})
+    data = body({"number", "name", "about", "business"}, {"number"})
     number = _number(data["number"], "number")
     name = data.get("name", number)
     if not isinstance(name, str) or not name.strip():
         raise BadRequest("name must be a non-empty string")
+    if not isinstance(data.get("business", False), bool):
+        raise BadRequest("business must be true (a WhatsApp Business account) or false")
     net = network()
     with net.lock:
         phone = net.create_phone(number, name.strip())
+        phone.business = bool(data.get("business", False))
         if isinstance(data.get("about"), str):
             phone.about = data["about"]
         return jsonify(phone_view(phone, [])), 201
@@ -222,12 +225,18 @@ def _shown_to(net: Any, entry: dict[str, Any], number: str) -> bool:
 
 @control.post("/phones/<number>/status")
 def phone_posts_status(number: str) -> tuple[Response, int]:
-    """The phone posts a status (`text`, or `media` with an optional `caption`); every other phone gets it."""
-    data = body({"text", "media", "caption", "mediaType"})
+    """The phone posts a status (`text` with an optional `backgroundColor` (ARGB number) and `font`, or
+    `media` with an optional `caption`); every other phone gets it."""
+    data = body({"text", "media", "caption", "mediaType", "backgroundColor", "font"})
+    style: dict[str, Any] = {k: data.pop(k) for k in ("backgroundColor", "font") if k in data}
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in style.values()):
+        raise BadRequest("backgroundColor and font must be numbers (as WhatsApp Web has them)")
     net = network()
     with net.lock:
         net.phone(number)
-        posted = system.post_status(net, number, compose.build(net.store, data))
+        message = compose.build(net.store, data)
+        message.extra.update(style)
+        posted = system.post_status(net, number, message)
         return jsonify(statusId=posted.id, type=posted.type, t=posted.t), 201
 
 

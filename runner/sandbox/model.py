@@ -68,6 +68,7 @@ class ChatState:
     cleared_at: int = 0  # messages at or before this time are hidden (clear)
     hidden: bool = False  # deleted chat; reappears with the next message
     t: int = 0  # last activity
+    labels: list[str] = field(default_factory=list)  # business label ids on this chat (rpc_labels.py)
 
 
 @dataclass
@@ -93,6 +94,9 @@ class Phone:
     address_book: dict[str, str | None] = field(default_factory=dict)
     chats: dict[str, ChatState] = field(default_factory=dict)
     device_counter: int = 0
+    business: bool = False  # a WhatsApp Business account: it has labels (rpc_labels.py)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # label id -> {"name", "color"}
+    label_counter: int = 0  # WhatsApp numbers labels itself and does not reuse an id
 
 
 @dataclass
@@ -116,11 +120,27 @@ class Group:
 
 
 @dataclass
+class Channel:
+    """A WhatsApp Channel (newsletter): its owner posts, followers read (runner/sandbox/channels.py)."""
+
+    id: str  # <digits>@newsletter
+    name: str
+    owner: str  # number
+    invite_code: str
+    t: int
+    description: str = ""
+    followers: list[str] = field(default_factory=list)  # numbers
+    muted_by: list[str] = field(default_factory=list)  # numbers
+    posts: list[dict[str, Any]] = field(default_factory=list)  # {"id", "body", "t"}, oldest first
+
+
+@dataclass
 class NetworkState:
     phones: dict[str, Phone] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)  # token -> device
     messages: dict[str, Message] = field(default_factory=dict)  # id -> message, in send order
     groups: dict[str, Group] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -141,4 +161,5 @@ class NetworkState:
             devices={token: Device(**raw) for token, raw in data.get("devices", {}).items()},
             messages=messages,
             groups={gid: Group(**raw) for gid, raw in data.get("groups", {}).items()},
+            channels={cid: Channel(**raw) for cid, raw in data.get("channels", {}).items()},
         )

@@ -189,6 +189,7 @@ class Network:
             "lid": ids.lid_of(phone.number),
             "pushName": phone.name,
             "number": phone.number,
+            "business": phone.business,  # Conn.isSMB: WPP.profile.isBusiness()
         }
 
     def device(self, token: str) -> Device | None:

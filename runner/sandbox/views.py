@@ -177,6 +177,7 @@ def phone_view(phone: Phone, devices: list[str]) -> dict[str, Any]:
         "about": phone.about,
         "devices": devices,
         "blocked": list(phone.blocked),
+        "business": phone.business,
     }
 
 
@@ -223,6 +224,7 @@ def chat_view(state: NetworkState, chat: str, settings: ChatState) -> dict[str, 
         "isReadOnly": False,
         "t": settings.t,
         "groupMetadata": group_metadata_view(state, chat),
+        "labels": list(settings.labels),  # ModelChatBase.labels: the business label ids on the chat
     }
 
 

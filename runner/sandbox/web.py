@@ -18,7 +18,16 @@ from typing import Any
 import segno
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
-from runner.sandbox import lids, rpc, rpc_account, rpc_groups, rpc_social  # noqa: F401 - they register handlers
+from runner.sandbox import (  # noqa: F401 - they register handlers
+    lids,
+    rpc,
+    rpc_account,
+    rpc_channels,
+    rpc_groups,
+    rpc_labels,
+    rpc_social,
+    rpc_status,
+)
 from runner.sandbox.errors import BadRequest, NotFound, SandboxError, Unauthorized, Unavailable
 from runner.sandbox.hub import Item
 from runner.sandbox.model import Device

@@ -166,7 +166,10 @@ class World:
 def world(make_settings: Callable[..., Settings], redis_conn: Redis, master_key: str) -> World:
     # Runner commands (logout, pairing code) time out fast: no runner is running here.
     # Event streams (SSE) end after 0.2 s, so an in-process (buffering) call returns.
-    settings = make_settings(runner_command_timeout_seconds=0.2, sse_max_seconds=0.2)
+    # Media conversion on (the bundled ffmpeg): switched off, the convert routes answer 503 by design.
+    settings = make_settings(
+        runner_command_timeout_seconds=0.2, sse_max_seconds=0.2, media_conversion_enabled=True
+    )
     world = World(create_app(settings), settings, redis_conn, master_key)
     world.seed()
     return world

@@ -95,6 +95,19 @@ class Stack:
         self.runners.append(process)
         return process
 
+    def start_worker(self, name: str) -> subprocess.Popen[bytes]:
+        """An `openwa worker` (webhook deliveries, auto-replies); `stop_runners` stops it too."""
+        log = (self.workdir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from functions.cli.main import cli; cli()", "worker"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.runners.append(process)
+        return process
+
     def stop_runners(self) -> None:
         for process in self.runners:
             stop_process(process)

@@ -11,6 +11,7 @@ from flask import Response, request, send_file
 from flask.views import MethodView
 
 from functions.api.auth import requires
+from functions.api.examples import request_example
 from functions.api.openapi import Blueprint
 from functions.api.render import download_name
 from functions.api.wiring import services
@@ -103,7 +104,7 @@ def _send_route(name: str, schema: type, build: Builder, summary: str) -> None:
 
     class Send(MethodView):
         @requires(Role.OPERATOR)
-        @blp.arguments(schema())
+        @blp.arguments(schema(), example=request_example(schema, name))
         @blp.response(201, MessageAcceptedSchema)
         @blp.errors(*_SEND_ERRORS, body=True)
         def post(self, body: dict[str, Any], session_id: str) -> dict[str, Any]:
@@ -121,9 +122,19 @@ _send_route("send-text", SendTextSchema, _text, "Send a text (mentions, link pre
 _send_route("reply", ReplySchema, _text, "Reply to a message with a quoted text.")
 _send_route("send-image", SendMediaSchema, _media("image"), "Send an image (url or base64).")
 _send_route("send-video", SendMediaSchema, _media("video"), "Send a video (url or base64).")
-_send_route("send-audio", SendAudioSchema, _media("audio"), "Send audio, or a voice note with `ptt`.")
+_send_route(
+    "send-audio",
+    SendAudioSchema,
+    _media("audio"),
+    "Send audio, or a voice note with `ptt` (made Ogg/Opus first when media conversion is on).",
+)
 _send_route("send-document", SendMediaSchema, _media("document"), "Send a document (url or base64).")
-_send_route("send-sticker", SendMediaSchema, _media("sticker"), "Send a sticker (WebP).")
+_send_route(
+    "send-sticker",
+    SendMediaSchema,
+    _media("sticker"),
+    "Send a sticker (WebP; a PNG or JPEG becomes a 512x512 WebP).",
+)
 _send_route("send-location", SendLocationSchema, _location, "Send a location pin.")
 _send_route("send-contact", SendContactSchema, _contact, "Send a contact card (vCard).")
 _send_route("send-poll", SendPollSchema, _poll, "Send a poll (2 to 12 options).")

@@ -43,9 +43,30 @@ _VERSION = re.compile(r"(\d+)\.\d+\.\d+\.\d+")
 
 
 @dataclass(frozen=True)
+class BrowserProxy:
+    """The proxy a session's browser sends all of its traffic through (`functions.core.proxy`)."""
+
+    server: str  # scheme://host:port
+    username: str | None = None
+    password: str | None = None
+
+    def playwright(self) -> dict[str, str]:
+        """Playwright's `proxy` option. `<-loopback>` takes away Chromium's implicit bypass of loopback
+        (net/docs/proxy.md, "Implicit bypass rules"), so a session with a proxy sends everything through it,
+        a page served from 127.0.0.1 (the sandbox) included. Playwright adds the same rule unless the
+        bypass list names loopback (or PLAYWRIGHT_DISABLE_FORCED_CHROMIUM_PROXIED_LOOPBACK is set); it is
+        set here so that the rule does not depend on that default."""
+        option = {"server": self.server, "bypass": "<-loopback>"}
+        if self.username is not None:
+            option.update(username=self.username, password=self.password or "")
+        return option
+
+
+@dataclass(frozen=True)
 class BrowserOptions:
     headless: bool = True
     chromium_path: str | None = None
+    proxy: BrowserProxy | None = None
 
 
 def chromium_executable(playwright: Playwright, configured: str | None) -> str | None:
@@ -155,4 +176,5 @@ async def launch(playwright: Playwright, options: BrowserOptions, home: ScratchH
         args=LAUNCH_ARGS,
         env=home.environment(),
         user_agent=user_agent_for(version),
+        proxy=options.proxy.playwright() if options.proxy is not None else None,  # type: ignore[arg-type]
     )

@@ -1,6 +1,7 @@
 """The webjs engine's optional capabilities: actions on messages, chats, contacts, live history, groups
-(`groups.py`), the address book (`address_book.py`), presence (`presence.py`), calls (`phone_calls.py`) and
-the account itself (`account.py`).
+(`groups.py`), the address book (`address_book.py`), presence (`presence.py`), calls (`phone_calls.py`),
+business labels (`labels.py`), channels (`channels.py`), the catalog (`catalog.py`: 501), stories
+(`stories.py`) and the account itself (`account.py`).
 
 Each capability is one `page.evaluate` of a `WPP.*` call (longer ones in `calls/*.js`), wrapped in a guard
 that hands a wa-js error back as data (`{ok: false, code, message}`) instead of a bare exception text, so it
@@ -16,18 +17,25 @@ from pathlib import Path
 from typing import Any
 
 from functions.core.calls import CallNotFound
+from functions.core.channels import ChannelInviteInvalid, ChannelNotFound
 from functions.core.chats import Capability, ChatNotFound, ContactNotFound, EngineRefused
 from functions.core.errors import DomainError
 from functions.core.groups import GroupNotFound, InviteCodeInvalid
+from functions.core.labels import LabelNotFound, NotABusinessAccount
+from functions.core.stories import StatusNotFound
 from functions.services.messages import MessageNotFound
 from runner.engines.base import EngineError, NotSupportedByEngine
 from runner.engines.webjs.account import WebJsAccount
 from runner.engines.webjs.address_book import WebJsAddressBook
+from runner.engines.webjs.catalog import catalog_table
+from runner.engines.webjs.channels import WebJsChannels
 from runner.engines.webjs.events import message_data, message_data_by_phone
 from runner.engines.webjs.groups import WebJsGroups
+from runner.engines.webjs.labels import WebJsLabels
 from runner.engines.webjs.lids import LidBook, by_phone
 from runner.engines.webjs.phone_calls import WebJsCalls
 from runner.engines.webjs.presence import WebJsPresence
+from runner.engines.webjs.stories import WebJsStories
 
 Evaluate = Callable[[str, Any], Awaitable[Any]]
 
@@ -49,6 +57,16 @@ _NOT_FOUND: dict[str, type[DomainError]] = {
     "number_is_not_your_contact": ContactNotFound,  # WPP.contact.remove: not in the address book
     "call_not_found": CallNotFound,
     "call_is_not_incoming_ring": CallNotFound,  # answered, missed or rejected: no longer ringing
+    "error_on_remove_status": StatusNotFound,  # WPP.status.remove: not an own story it can revoke
+    # Labels (labels.py): assertIsBusiness, and getLabelById/editLabel for an unknown id.
+    "is_not_business": NotABusinessAccount,
+    "canot_get_label_error": LabelNotFound,
+    "label_not_exist": LabelNotFound,
+    # Channels (channels.py): the page function's own code, ensureNewsletter's and follow/unfollow's.
+    "channel_not_found": ChannelNotFound,
+    "not_a_newsletter": ChannelNotFound,
+    "invalid_newsletter_id": ChannelNotFound,
+    "channel_invite_invalid": ChannelInviteInvalid,
 }
 # OpenWA's durationSeconds -> wa-js PinExpiryDurationOption (a number would always mean 7 days).
 _PIN_OPTIONS = {86_400: "OneDay", 604_800: "SevenDays", 2_592_000: "ThirtyDays"}
@@ -135,6 +153,10 @@ class WebJsCapabilities:
         self._presence = WebJsPresence(self._guarded)
         self._table.update(self._presence.table())
         self._table.update(WebJsCalls(self._guarded).table())
+        self._table.update(WebJsStories(self._guarded, _page_function).table())
+        self._table.update(WebJsLabels(self._guarded, self._by_phone, _page_function).table())
+        self._table.update(WebJsChannels(self._guarded, _page_function).table())
+        self._table.update(catalog_table())
 
     async def run(self, name: str, *args: Any) -> Any:
         """Run capability `name`; NotSupportedByEngine for one this engine does not have."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import BrowserContext, Frame, Page, Playwright, async_playwright
+from playwright.async_api import BrowserContext, Frame, Page, Playwright, Response, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from functions.core.enums import SessionStatus
@@ -128,13 +128,31 @@ class WebJsEngine(Engine):
 
     async def _open(self) -> None:
         page, timeout_ms = self._require_page(), self._options.load_timeout_seconds * 1000
+        statuses: list[int] = []  # of the page's own loads: a proxy's 407 shows only here
+
+        def record(response: Response) -> None:
+            if response.frame == page.main_frame:
+                statuses.append(response.status)
+
+        page.on("response", record)
         try:
             await page.goto(self._options.url, wait_until="domcontentloaded", timeout=timeout_ms)
             await page.wait_for_function("() => window.__owaAttached === true", timeout=timeout_ms)
         except PlaywrightError as exc:
             reason = exc.message.splitlines()[0] if exc.message else type(exc).__name__
-            url = self._options.url
-            raise EngineUnreachable(f"WhatsApp Web at {url} could not be loaded: {reason}") from exc
+            raise EngineUnreachable(self._load_failure(reason, statuses)) from exc
+        finally:
+            page.remove_listener("response", record)
+
+    def _load_failure(self, reason: str, statuses: list[int]) -> str:
+        """Why the page did not load, naming the proxy it went through (a session's `lastError`)."""
+        proxy = self._options.browser.proxy
+        if proxy is None:
+            return f"WhatsApp Web at {self._options.url} could not be loaded: {reason}"
+        if 407 in statuses:  # Chromium reports only ERR_HTTP_RESPONSE_CODE_FAILURE for it
+            reason = f"the proxy refused the credentials (407 Proxy Authentication Required); {reason}"
+        where = f"WhatsApp Web at {self._options.url}"
+        return f"{where} could not be loaded through the proxy {proxy.server}: {reason}"
 
     async def stop(self) -> None:
         self._stopping = True

@@ -10,7 +10,8 @@ Pure functions of the JSON the bridge forwards (payload shapes: `reference/openw
 - `call.incoming_call` -> `call.received`.
 - `chat.presence_change` (wa-js subscribes every chat at main_ready) -> `presence.update`, with OpenWA's
   (Baileys') states: typing -> composing, recording_audio -> recording.
-- a message of `status@broadcast` -> `status.received` (epoch ms, 24 h lifetime; media is not stored).
+- a message of `status@broadcast` -> `status.received` (epoch ms, 24 h lifetime; `runner.stories` stores it
+  and its media, and says whether the media was kept).
 """
 
 from __future__ import annotations
@@ -129,10 +130,14 @@ def status_data(msg: dict[str, Any], kind: str) -> dict[str, Any]:
         "type": kind,
         "caption": (msg.get("caption") if media else msg.get("body")) or None,
         "hasMedia": media,
-        "mediaOmitted": media,
+        "mediaOmitted": False,  # the story store (runner.stories) says otherwise when it cannot keep it
         "postedAt": posted_ms,
         "expiresAt": posted_ms + STATUS_LIFETIME_MS,
     }
-    if media:
-        data["omitReason"] = "not_stored"  # status media is not downloaded (no story store yet)
+    # A text story's look: WhatsApp Web keeps the colour as an ARGB number (wa-js assertColor), OpenWA
+    # speaks `#RRGGBB` (its send-text body).
+    if not media and isinstance(msg.get("backgroundColor"), int):
+        data["backgroundColor"] = f"#{msg['backgroundColor'] & 0xFFFFFF:06X}"
+    if not media and isinstance(msg.get("font"), int):
+        data["font"] = msg["font"]
     return data

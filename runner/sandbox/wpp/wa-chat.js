@@ -238,4 +238,5 @@ window.__wppDouble.part(function (sb) {
   }
 
   window.WPP.chat = chat;
+  sb.toBase64 = toBase64; // wa-status.js sends story files the same way
 });
