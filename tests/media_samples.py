@@ -69,3 +69,29 @@ def mp4_streams(data: bytes) -> str:
             check=False,
         )
     return done.stderr.decode(errors="replace")
+
+
+@cache
+def ogg_opus_tone(seconds: float = 1.0) -> bytes:
+    """A 440 Hz sine as Ogg/Opus: what WhatsApp plays as a voice note."""
+    return _ffmpeg(
+        *("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a", "libopus", "-f", "ogg"),
+        suffix=".ogg",
+    )
+
+
+@cache
+def mp4_clip(seconds: float = 1.0, container: str = "mp4") -> bytes:
+    """Test pattern (320x240, H.264) with an AAC tone, in MP4 (or `container`: `mov` for QuickTime)."""
+    return _ffmpeg(
+        *("-f", "lavfi", "-i", f"testsrc=size=320x240:rate=10:duration={seconds}"),
+        *("-f", "lavfi", "-i", f"sine=duration={seconds}", "-shortest"),
+        *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", container),
+        suffix=f".{container}",
+    )
+
+
+def webp(width: int, height: int, colour: tuple[int, int, int, int] = (30, 160, 90, 255)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (width, height), colour).save(out, format="WEBP")
+    return out.getvalue()

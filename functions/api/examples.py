@@ -5,7 +5,10 @@ chat ids, a past `sendAt` and media bodies with both `url` and `base64`.
 The chats are the README sandbox story's phones (Bob `15551230002`, Carol `15551230003`) and one group; ids of
 things a reader must have made first (a message, a template, a webhook) look like real ones. Each example
 loads without error through its own schema (`tests/unit/test_request_examples.py`), and
-`Blueprint.arguments` attaches it to every route taking that schema.
+`Blueprint.arguments` attaches it to every route taking that schema (routes name none of their own).
+`tests/runner/test_documented_examples.py` sends every one to a ready sandbox session and gets a 2xx; the
+media URLs are plain `http` so that test can serve them from loopback through `SSRF_HOST_OVERRIDES` (an
+`https` one would need a certificate the gateway trusts).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     # The media routes share SendMediaSchema; each shows media of its own kind ("<schema>:<route>").
     "SendMediaSchema:send-video": {
         "chatId": BOB,
-        "url": "https://cdn.example.com/videos/tour.mp4",
+        "url": "http://cdn.example.com/videos/tour.mp4",
         "caption": "A tour of the shop",
     },
     "SendMediaSchema:send-document": {
@@ -50,8 +53,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "filename": "hello.txt",
         "caption": "Your receipt",
     },
-    "SendMediaSchema:send-sticker": {"chatId": BOB, "url": "https://cdn.example.com/stickers/thanks.webp"},
-    "SendAudioSchema": {"chatId": BOB, "url": "https://cdn.example.com/voice/welcome.ogg", "ptt": True},
+    "SendMediaSchema:send-sticker": {"chatId": BOB, "url": "http://cdn.example.com/stickers/thanks.webp"},
+    "SendAudioSchema": {"chatId": BOB, "url": "http://cdn.example.com/voice/welcome.ogg", "ptt": True},
     "SendLocationSchema": {
         "chatId": BOB,
         "latitude": -6.2088,
@@ -140,7 +143,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "cooldownSeconds": 3600,
     },
     "UpdateAutomationRuleSchema": {"enabled": False},
-    "ConvertMediaSchema": {"url": "https://cdn.example.com/voice/greeting.mp3"},
+    "ConvertMediaSchema": {"url": "http://cdn.example.com/voice/greeting.mp3"},
+    "ConvertMediaSchema:convert-video": {"url": "http://cdn.example.com/videos/clip.mov"},
     # labels, channels, catalog, stories, proxy
     "UpsertLabelSchema": {"name": "New customer", "color": 4},
     "AddLabelSchema": {"labelId": "1"},
@@ -157,10 +161,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "caption": "Opening today",
     },
     "SendVideoStatusSchema": {
-        "video": {"url": "https://cdn.example.com/stories/opening.mp4"},
+        "video": {"url": "http://cdn.example.com/stories/opening.mp4"},
         "caption": "Opening",
     },
-    "SendVoiceStatusSchema": {"audio": {"url": "https://cdn.example.com/stories/hello.ogg"}},
+    "SendVoiceStatusSchema": {"audio": {"url": "http://cdn.example.com/stories/hello.ogg"}},
     "UpdateSessionProxySchema": {"proxyUrl": "http://alice:s3cret@proxy.example.com:3128"},
 }
 

@@ -151,9 +151,8 @@ def stack(
         CHROMIUM_PATH=CHROMIUM,
         SESSION_LEASE_TTL=str(LEASE_TTL_SECONDS),
         MEDIA_DOWNLOAD_MAX_BYTES=str(MEDIA_MAX_BYTES),
-        SSRF_ALLOWED_HOSTS="127.0.0.1",
         BASE_URL=f"http://127.0.0.1:{api_port}",  # signed media URLs point at this API
-        **stack_settings,
+        **{"SSRF_ALLOWED_HOSTS": "127.0.0.1", **stack_settings},  # a module may allow more
     )
     api_cmd = api_argv(api_port)
     sandbox = subprocess.Popen(sandbox_cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

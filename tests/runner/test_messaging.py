@@ -73,13 +73,14 @@ class Linked:
         return record
 
 
-def link_alice(stack: Stack, session_name: str) -> Linked:
-    """A new session, started on the runner already running and linked to Alice's phone by its QR."""
+def link_alice(stack: Stack, session_name: str, number: str = ALICE) -> Linked:
+    """A new session, started on the runner already running and linked to Alice's phone (`number`) by its
+    QR."""
     client = stack.client()
     session_id = client.sessions.create({"name": session_name})["id"]
     client.sessions.start(session_id)
     wait_status(client, session_id, "qr_ready")
-    stack.control("POST", f"/phones/{ALICE}/link", json={"qr": raw_qr(stack, session_id)})
+    stack.control("POST", f"/phones/{number}/link", json={"qr": raw_qr(stack, session_id)})
     wait_status(client, session_id, "ready")
     return Linked(stack, client, session_id)
 

@@ -22,13 +22,6 @@ from functions.services.automation import AutomationService
 
 blp = Blueprint("automation", __name__, url_prefix="/api/sessions", description="Auto-reply rules")
 
-_CREATE_EXAMPLE = {
-    "name": "Price enquiries",
-    "replyText": "Thanks! Our price list: https://example.com/prices",
-    "conditions": [{"field": "body", "operator": "contains", "value": "price"}],
-    "cooldownSeconds": 300,
-}
-
 
 def _automation() -> AutomationService:
     return services().automation
@@ -44,7 +37,7 @@ class AutomationRules(MethodView):
         return _automation().list(session_id)
 
     @requires(Role.OPERATOR)
-    @blp.arguments(CreateAutomationRuleSchema(), example=_CREATE_EXAMPLE)
+    @blp.arguments(CreateAutomationRuleSchema())
     @blp.response(201, AutomationRuleSchema)
     @blp.errors(404, 409, body=True)  # 404: the session or the template; 409: the session holds the most
     def post(self, body: dict[str, Any], session_id: str) -> dict[str, Any]:
@@ -66,7 +59,7 @@ class AutomationRule(MethodView):
         return _automation().get(session_id, rule_id)
 
     @requires(Role.OPERATOR)
-    @blp.arguments(UpdateAutomationRuleSchema(), example={"enabled": False})
+    @blp.arguments(UpdateAutomationRuleSchema())
     @blp.response(200, AutomationRuleSchema)
     @blp.errors(404, 409, body=True)
     def put(self, body: dict[str, Any], session_id: str, rule_id: str) -> dict[str, Any]:

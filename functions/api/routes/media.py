@@ -9,6 +9,7 @@ from typing import Any
 from flask.views import MethodView
 
 from functions.api.auth import requires
+from functions.api.examples import request_example
 from functions.api.openapi import Blueprint
 from functions.api.wiring import services
 from functions.core.enums import Role
@@ -16,8 +17,6 @@ from functions.schemas.media import ConversionAvailabilitySchema, ConvertedMedia
 from functions.services.media_conversion import MediaConversionService
 
 blp = Blueprint("media", __name__, url_prefix="/api/sessions", description="Media conversion")
-
-_EXAMPLE = {"url": "https://example.com/greeting.mp3"}
 
 
 def _media() -> MediaConversionService:
@@ -37,7 +36,7 @@ class ConversionStatus(MethodView):
 @blp.route("/<session_id>/media/convert/voice")
 class ConvertVoice(MethodView):
     @requires(Role.OPERATOR)
-    @blp.arguments(ConvertMediaSchema(), example=_EXAMPLE)
+    @blp.arguments(ConvertMediaSchema())
     @blp.response(200, ConvertedMediaSchema)
     @blp.errors(404, 422, body=True)  # 422: unreadable or unconvertible media; 503: conversion off
     def post(self, body: dict[str, Any], session_id: str) -> dict[str, Any]:
@@ -49,7 +48,7 @@ class ConvertVoice(MethodView):
 @blp.route("/<session_id>/media/convert/video")
 class ConvertVideo(MethodView):
     @requires(Role.OPERATOR)
-    @blp.arguments(ConvertMediaSchema(), example={"url": "https://example.com/clip.mov"})
+    @blp.arguments(ConvertMediaSchema(), example=request_example(ConvertMediaSchema, "convert-video"))
     @blp.response(200, ConvertedMediaSchema)
     @blp.errors(404, 422, body=True)
     def post(self, body: dict[str, Any], session_id: str) -> dict[str, Any]:

@@ -28,16 +28,6 @@ from functions.services.templates import TemplateService
 blp = Blueprint("templates", __name__, url_prefix="/api/sessions", description="Message templates")
 
 _ONE = "/<session_id>/templates/<template_id>"
-_CREATE_EXAMPLE = {
-    "name": "order-shipped",
-    "body": "Hello {{name}}, your order {{order}} has shipped.",
-    "footer": "Reply STOP to opt out",
-}
-_SEND_EXAMPLE = {
-    "chatId": "15550001111@c.us",
-    "templateName": "order-shipped",
-    "vars": {"name": "Ana", "order": "A-1042"},
-}
 
 
 def _templates() -> TemplateService:
@@ -54,7 +44,7 @@ class Templates(MethodView):
         return _templates().list(session_id)
 
     @requires(Role.OPERATOR)
-    @blp.arguments(CreateTemplateSchema(), example=_CREATE_EXAMPLE)
+    @blp.arguments(CreateTemplateSchema())
     @blp.response(201, TemplateSchema)
     @blp.errors(404, 409, body=True)  # 409: the name is taken, or the session holds the most it may
     def post(self, body: dict[str, Any], session_id: str) -> dict[str, Any]:
@@ -96,7 +86,7 @@ class Template(MethodView):
 @blp.route("/<session_id>/messages/send-template")
 class SendTemplate(MethodView):
     @requires(Role.OPERATOR)
-    @blp.arguments(SendTemplateSchema(), example=_SEND_EXAMPLE)
+    @blp.arguments(SendTemplateSchema())
     @blp.response(201, MessageAcceptedSchema)
     @blp.errors(404, 409, 413, 422, body=True)
     def post(self, body: dict[str, Any], session_id: str) -> dict[str, Any]:
