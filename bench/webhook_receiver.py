@@ -1,5 +1,6 @@
-"""A local webhook receiver for `bench.webhooks_delivery`: HTTP/1.1 keep-alive, answers 200 at once, and on
-SIGTERM writes one line per request (arrival time, X-Bench-Sent header or the idempotency key) to a file.
+"""A local webhook receiver for `bench.webhooks_delivery`: HTTP/1.1 keep-alive, answers 200 at once, and
+appends one line per request (arrival time, the X-OpenWA-Idempotency-Key header) to a file as it arrives, so
+the benchmark can read each slice's arrivals while the receiver keeps running. Exits on SIGTERM.
 
     python -m bench.webhook_receiver PORT OUTFILE
 """
@@ -12,8 +13,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
+from typing import TextIO
 
-ARRIVALS: list[tuple[float, str]] = []
+_LOCK = threading.Lock()
+_OUT: list[TextIO] = []
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -21,7 +24,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        ARRIVALS.append((time.time(), self.headers.get("X-OpenWA-Idempotency-Key", "")))
+        line = f"{time.time():.6f} {self.headers.get('X-OpenWA-Idempotency-Key', '')}\n"
+        with _LOCK:
+            _OUT[0].write(line)
+            _OUT[0].flush()
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -32,6 +38,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main() -> None:
     port, outfile = int(sys.argv[1]), sys.argv[2]
+    _OUT.append(open(outfile, "a"))  # noqa: SIM115 - open for the server's whole life
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
 
@@ -40,8 +47,7 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     server.serve_forever()
-    with open(outfile, "w") as handle:
-        handle.writelines(f"{at:.6f} {key}\n" for at, key in ARRIVALS)
+    _OUT[0].close()
 
 
 if __name__ == "__main__":
