@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from functions.schemas.common import NonEmptyUpdateSchema, StrictBoolean, StrictInteger
+from functions.state.deliveries import MAX_WEBHOOK_ATTEMPTS
 from functions.webhooks.events import EVENT_NAMES, WILDCARD
 from functions.webhooks.filters import FIELDS, MAX_CONDITIONS, MAX_TEXT, MAX_VALUES, condition_problem
 
@@ -140,6 +141,19 @@ class AttemptSchema(Schema):
     statusCode = fields.Integer(allow_none=True)
     latencyMs = fields.Float(allow_none=True)
     error = fields.String(allow_none=True)
+
+
+class WebhookAttemptsQuerySchema(Schema):
+    limit = fields.Integer(
+        load_default=20,
+        validate=validate.Range(1, MAX_WEBHOOK_ATTEMPTS),
+        metadata={"description": f"How many of the last attempts (the log keeps {MAX_WEBHOOK_ATTEMPTS})"},
+    )
+
+
+class WebhookAttemptSchema(AttemptSchema):
+    deliveryId = fields.String(required=True, metadata={"description": "`dlv_…`; tests have no record"})
+    event = fields.String(required=True, metadata={"description": "The delivered event, or `test`"})
 
 
 class DeliveryFailureSchema(Schema):

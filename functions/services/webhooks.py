@@ -28,6 +28,7 @@ from functions.webhooks.delivery import DeliveryContext, send_attempt
 from functions.webhooks.dispatch import job_timeout, now_ms
 from functions.webhooks.events import TEST_EVENT
 from functions.webhooks.filters import subscribed
+from functions.webhooks.sender import Outcome
 from functions.webhooks.targets import pin_webhook_url
 
 
@@ -151,8 +152,10 @@ class WebhookService:
             hook = self.get(session_id, webhook_id)
         except CorruptRecord:  # `get` checked that the session's index lists it
             self._repo.purge(session_id, webhook_id)
+            self._deliveries.forget_webhook_attempts(webhook_id)
             return
         self._repo.delete(hook)
+        self._deliveries.forget_webhook_attempts(webhook_id)
 
     def test(self, session_id: str, webhook_id: str) -> dict[str, Any]:
         """Send `{event: "test"}` now, with the real headers and signature; never sets lastTriggeredAt."""
@@ -172,11 +175,30 @@ class WebhookService:
         outcome = send_attempt(
             self._context(), hook, body=body, event=TEST_EVENT, key=key, delivery_id=delivery_id, retry=0
         )
+        self._log_test(hook, delivery_id, outcome)
         if outcome.ok:
             return {"success": True, "statusCode": outcome.status}
         if outcome.status is not None:
             return {"success": False, "statusCode": outcome.status, "error": f"HTTP {outcome.status}"}
         return {"success": False, "error": outcome.error or "delivery failed"}
+
+    def _log_test(self, hook: Webhook, delivery_id: str, outcome: Outcome) -> None:
+        """A test is an attempt too: it goes in the webhook's delivery log (it has no delivery record)."""
+        entry = {
+            "attempt": 1,
+            "at": iso(utcnow()),
+            "statusCode": outcome.status,
+            "latencyMs": outcome.latency_ms,
+            "error": outcome.error,
+        }
+        with self._deliveries.pipeline() as pipe:
+            self._deliveries.log_webhook_attempt(pipe, hook.id, delivery_id, TEST_EVENT, entry)
+            pipe.execute()
+
+    def attempts(self, session_id: str, webhook_id: str, limit: int) -> list[dict[str, Any]]:
+        """The webhook's delivery log, newest first: every attempt of its deliveries and tests."""
+        hook = self.get(session_id, webhook_id)
+        return self._deliveries.webhook_attempts(hook.id, limit)
 
     def failures(self, only: list[str] | None, session_id: str | None = None) -> list[Delivery]:
         """Dead letters in scope, newest first."""

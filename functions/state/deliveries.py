@@ -23,6 +23,9 @@ from functions.state.connection import translate_redis_errors
 from functions.state.keys import Keys
 
 MAX_ATTEMPT_LOG = 50
+# A webhook's delivery log (every attempt of every delivery to it, tests too): the last this many, kept
+# while attempts keep coming and gone ACTIVE_TTL_SECONDS after the last one.
+MAX_WEBHOOK_ATTEMPTS = 100
 ACTIVE_TTL_SECONDS = 14 * 24 * 3600  # longer than any sane retry schedule
 
 # Claim deliveries for this worker: the explicit `<id>:<attempt>` entries (ARGV[5..]) and up to ARGV[1]
@@ -202,6 +205,26 @@ class DeliveryRepository:
         pipe.rpush(key, orjson.dumps(entry))
         pipe.ltrim(key, -MAX_ATTEMPT_LOG, -1)
         pipe.expire(key, ACTIVE_TTL_SECONDS)
+
+    def log_webhook_attempt(
+        self, pipe: Pipeline, webhook_id: str, delivery_id: str, event: str, entry: dict[str, Any]
+    ) -> None:
+        """Add an attempt (`attempt`, `at`, `statusCode`, `latencyMs`, `error`) to the webhook's delivery
+        log, newest first, trimmed to MAX_WEBHOOK_ATTEMPTS."""
+        key = self._keys.webhook_attempts(webhook_id)
+        pipe.lpush(key, orjson.dumps({**entry, "deliveryId": delivery_id, "event": event}))
+        pipe.ltrim(key, 0, MAX_WEBHOOK_ATTEMPTS - 1)
+        pipe.expire(key, ACTIVE_TTL_SECONDS)
+
+    def webhook_attempts(self, webhook_id: str, limit: int) -> list[dict[str, Any]]:
+        """The webhook's last `limit` attempts, newest first."""
+        with translate_redis_errors():
+            rows = self._conn.lrange(self._keys.webhook_attempts(webhook_id), 0, limit - 1)
+        return [orjson.loads(row) for row in rows]
+
+    def forget_webhook_attempts(self, webhook_id: str) -> None:
+        with translate_redis_errors():
+            self._conn.delete(self._keys.webhook_attempts(webhook_id))
 
     def expire(self, pipe: Pipeline, delivery_id: str, ttl_seconds: int) -> None:
         pipe.expire(self._keys.delivery(delivery_id), ttl_seconds)

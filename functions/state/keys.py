@@ -23,6 +23,7 @@
 | `<p>:events:pending`                  | zset   | `<sid> <eventId>` not yet fanned out, by time (ms) |
 | `<p>:delivery:<id>`                   | hash   | one webhook delivery: body bytes, state, attempt   |
 | `<p>:delivery:<id>:attempts`          | list   | that delivery's attempts, JSON, oldest first       |
+| `<p>:webhook:<id>:attempts`           | list   | the webhook's last attempts, JSON, newest first    |
 | `<p>:deliveries:inflight`             | zset   | `<deliveryId>:<attempt>` running, by deadline (ms) |
 | `<p>:delivery-failures`               | zset   | dead-lettered delivery ids by time (ms)            |
 | `<p>:lock:webhook-maintenance`        | string | one worker sweeps and reconciles per interval      |
@@ -156,6 +157,9 @@ class Keys:
 
     def delivery_attempts(self, delivery_id: str) -> str:
         return f"{self.prefix}:delivery:{delivery_id}:attempts"
+
+    def webhook_attempts(self, webhook_id: str) -> str:
+        return f"{self.prefix}:webhook:{webhook_id}:attempts"
 
     @property
     def deliveries_inflight(self) -> str:

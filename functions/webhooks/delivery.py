@@ -281,6 +281,7 @@ def settle(
     status_fields = {"lastStatus": outcome.status} if outcome.status is not None else {}
     error = outcome.error or (f"HTTP {outcome.status}" if not outcome.ok else None)
     ctx.deliveries.log_attempt(pipe, delivery.id, entry)
+    ctx.deliveries.log_webhook_attempt(pipe, delivery.webhook_id, delivery.id, delivery.event, entry)
     if result == "delivered":
         ctx.deliveries.update(pipe, delivery.id, state="delivered", attemptsMade=made, **status_fields)
         ctx.deliveries.expire(pipe, delivery.id, settings.webhook_delivery_retention_hours * 3600)

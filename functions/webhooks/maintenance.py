@@ -49,6 +49,7 @@ def sweep_abandoned(conn: Redis, settings: Settings) -> int:
         note["error"] = "worker lost during the attempt; re-queued"
         with deliveries.pipeline() as pipe:
             deliveries.log_attempt(pipe, delivery_id, note)
+            deliveries.log_webhook_attempt(pipe, delivery.webhook_id, delivery_id, delivery.event, note)
             deliveries.update(pipe, delivery_id, state="pending")
             enqueue_webhook_delivery(conn, delivery_id, attempt, timeout=job_timeout(settings), pipeline=pipe)
             metrics.incr_counter(pipe, keys, metrics.WEBHOOK_ATTEMPTS, {"outcome": "lost"})

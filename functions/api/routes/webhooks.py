@@ -1,5 +1,5 @@
 """Webhook routes (OpenWA's): per-session configuration, the test delivery, the cross-session list, the
-dead letters and their redrive, and one delivery's attempt log."""
+dead letters and their redrive, one delivery's attempt log, and a webhook's delivery log."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from functions.schemas.webhooks import (
     RedriveResultSchema,
     RedriveSchema,
     UpdateWebhookSchema,
+    WebhookAttemptSchema,
+    WebhookAttemptsQuerySchema,
     WebhookSchema,
     WebhookTestResultSchema,
 )
@@ -129,6 +131,42 @@ class SessionWebhookTest(MethodView):
     def post(self, session_id: str, webhook_id: str) -> dict[str, Any]:
         """Send a signed `{event: "test"}` delivery now and report the receiver's answer."""
         return services().webhooks.test(session_id, webhook_id)
+
+
+_ATTEMPTS_EXAMPLE = [
+    {
+        "attempt": 2,
+        "at": "2026-01-05T10:00:03.120Z",
+        "statusCode": 200,
+        "latencyMs": 41.7,
+        "error": None,
+        "deliveryId": "dlv_0b9c6a52-5f0e-4a61-9d38-3c1f0c7e2b11",
+        "event": "message.received",
+    },
+    {
+        "attempt": 1,
+        "at": "2026-01-05T10:00:01.004Z",
+        "statusCode": None,
+        "latencyMs": 5000.3,
+        "error": "timeout",
+        "deliveryId": "dlv_0b9c6a52-5f0e-4a61-9d38-3c1f0c7e2b11",
+        "event": "message.received",
+    },
+]
+
+
+@blp.route("/sessions/<session_id>/webhooks/<webhook_id>/deliveries")
+class SessionWebhookDeliveries(MethodView):
+    @requires(Role.OPERATOR)
+    @blp.arguments(WebhookAttemptsQuerySchema(), location="query")
+    @blp.response(200, WebhookAttemptSchema(many=True), example=_ATTEMPTS_EXAMPLE)
+    @blp.errors(400, 404)
+    def get(self, query: dict[str, Any], session_id: str, webhook_id: str) -> list[dict[str, Any]]:
+        """The webhook's delivery log, newest first: each attempt of its deliveries and tests (time, HTTP
+        status or none, latency in ms, error). The last 100 are kept, for 14 days after the newest; deleting
+        the webhook deletes its log. 404 SESSION_NOT_FOUND or WEBHOOK_NOT_FOUND; 401 for a session outside
+        the key's scope."""
+        return services().webhooks.attempts(session_id, webhook_id, query["limit"])
 
 
 @blp.route("/webhooks")

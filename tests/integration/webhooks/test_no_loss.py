@@ -68,7 +68,7 @@ def test_a_worker_sigkilled_mid_delivery_is_retried_by_another_within_30_s(
     sdk: OpenWAClient, redis_conn: Redis, wh_settings: Settings, receiver: Receiver, workers: Workers
 ) -> None:
     session_id = str(sdk.sessions.create({"name": "sigkill"})["id"])
-    sdk.webhooks.create(session_id, {"url": receiver.url})
+    hook_id = str(sdk.webhooks.create(session_id, {"url": receiver.url})["id"])
     receiver.script = [Answer(200, delay=60)]  # the first attempt hangs until its worker is killed
     [doomed] = workers.start(1)
     publish_event(redis_conn, wh_settings, session_id, "message.received", {"id": "m-kill", "body": "x"})
@@ -87,6 +87,11 @@ def test_a_worker_sigkilled_mid_delivery_is_retried_by_another_within_30_s(
     log = deliveries.attempts(delivery_id)
     assert "worker lost" in str(log[0]["error"])
     assert log[-1]["statusCode"] == 200
+    # The webhook's delivery log has both too, newest first (`GET .../webhooks/{id}/deliveries`).
+    webhook_log = deliveries.webhook_attempts(hook_id, 10)
+    assert [entry["deliveryId"] for entry in webhook_log] == [delivery_id, delivery_id]
+    assert webhook_log[0]["statusCode"] == 200
+    assert "worker lost" in str(webhook_log[1]["error"])
 
 
 @pytest.mark.timeout(60)
