@@ -36,7 +36,7 @@ import httpx
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from bench.harness import machine_info, percentile, record_section, scratch_dir, wait_for_port
+from bench.harness import BenchError, machine_info, percentile, record_section, scratch_dir, wait_for_port
 from functions.cli.redis_server import free_port
 from functions.config import load_settings
 from functions.crypto.envelope import Envelope, envelope_from_settings
@@ -180,9 +180,9 @@ def restore_profile_files(playwright: Playwright, auth: AuthStore, url: str) -> 
     """(load + restore seconds, launch -> linked seconds), or None when the page came back unlinked."""
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as name:
         started = time.monotonic()
-        files = auth.load(SESSION)
+        files = auth.load(SESSION)  # raises what the store raises: a broken snapshot is an error, not a QR
         if files is None:
-            return None
+            raise BenchError("the snapshot just written is not in storage")
         profile.restore(Path(name), files)
         restored = time.monotonic()
         context = _launch(playwright, Path(name))
@@ -301,17 +301,28 @@ def render(results: dict[str, Any]) -> str:
     )
 
 
-def main() -> None:
+def main() -> int:
+    """Exit 2 when the run is not valid: a restore that raised, or a profile-files restore that came back
+    showing a QR (the format the runner relies on lost the link). storage_state's restores are expected to
+    fail (no CryptoKey) and are reported, not judged."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--restores", type=int, default=3)
     parser.add_argument("--record", action="store_true", help="write the figures into BENCHMARKS.md")
     args = parser.parse_args()
-    results = run(args.runs, args.restores)
+    try:
+        results = run(args.runs, args.restores)
+    except BenchError as exc:
+        print(f"bench.auth_snapshot: not a valid measurement: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(results, indent=2))
+    if results["profile_files"]["restores_failed"]:
+        print("bench.auth_snapshot: a profile-files restore came back unlinked", file=sys.stderr)
+        return 2
     if args.record:
         record_section(KEY, "Runner: auth snapshot format", render(results))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
