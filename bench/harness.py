@@ -85,6 +85,12 @@ class RedisServer:
         self.url = self._server.url
         return self
 
+    @property
+    def pid(self) -> int:
+        """The redis-server process: a server's CPU per request includes its share of Redis."""
+        assert self._server is not None, "not started"
+        return self._server.pid
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:

@@ -86,6 +86,8 @@ class LiveStack:
             REDIS_URL=redis.url,
             DATA_DIR=str(self.workdir / "data"),
             API_MASTER_KEY=self.master_key,
+            # Off, and every benchmark on this stack says so: on by default (20/s per IP), it would answer
+            # a one-client load generator with 429s instead of measuring the route.
             RATE_LIMIT_ENABLED="false",
             LOG_LEVEL="warning",
             ENGINE_TYPE="sandbox",

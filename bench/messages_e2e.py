@@ -312,7 +312,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Latest run: {m['date']}, {m['cores']} cores (load average {m['loadavg']}), Python {m['python']}.",
         f"`gunicorn {s['gunicorn']}`, one runner (`RUNNER_NICE={UP_RUNNER_NICE}`, as `openwa up`), "
-        "pacing off; arrivals pushed by devices linked to phones. "
+        "pacing off, rate limiting off (on by default); arrivals pushed by devices linked to phones. "
         f"Outbound: {sent} send-text per run at {s['rate']:g} msg/s (and at {s['low_rate']:g} msg/s) in "
         f"{s['block_s']:g} s blocks interleaved "
         f"with the same number of phone -> phone sends through the sandbox (baseline), latency from the "

@@ -184,7 +184,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Latest run: {m['date']}, {m['cores']} cores (load average {m['loadavg']}), Python {m['python']}.",
         f"`gunicorn {s['gunicorn']}`; a session linked to a sandbox phone, its runner sending what is queued "
-        f"(pacing off; at `RUNNER_NICE={UP_RUNNER_NICE}`, as `openwa up` runs it). Open loop: "
+        f"(pacing off, rate limiting off: on by default, 20/s per IP would refuse this one-client load; at "
+        f"`RUNNER_NICE={UP_RUNNER_NICE}`, as `openwa up` runs it). Open loop: "
         f"{s['rate']:g} req/s, {s['rounds']} x {s['block_s']:g} s blocks per "
         f"request after {s['warmup_s']:g} s warm-up, latency from the intended send time. Saturation: "
         f"{s['connections']} keep-alive connections, {s['sat_rounds']} x 1 s slices per request. Baseline: "
