@@ -33,7 +33,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or REPO_ROOT / "artifacts" / "screenshots")
 BOOT_TIMEOUT_SECONDS = 40.0
 DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 360, "height": 780}
+PHONE = {"width": 390, "height": 844}  # the issue's phone width
 KEY_STORAGE = "openwa.dashboard.apiKey"
 
 
@@ -177,9 +177,9 @@ def sign_in(page: Page, key: str) -> None:
 
 
 def shoot(page: Page, name: str) -> None:
-    """Screenshots of the current page at 1280 px and 360 px (then back to desktop)."""
+    """Screenshots of the current page at 1280 px and 390 px (then back to desktop)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for label, size in (("1280", DESKTOP), ("360", PHONE)):
+    for label, size in ((str(DESKTOP["width"]), DESKTOP), (str(PHONE["width"]), PHONE)):
         page.set_viewport_size(size)
         page.wait_for_timeout(400)  # one layout pass, and pages that redraw on resize (debounced 200 ms)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)

@@ -2,7 +2,8 @@
 // page from one event stream (`/api/events`, every session the key may see).
 
 import { ApiError, api, forgetKey, onUnauthorized, storeKey, storedKey } from "./api.js";
-import { createChatPage } from "./pages/chat.js";
+import { createAuditPage } from "./pages/audit.js";
+import { createChatsPage } from "./pages/chats.js";
 import { createGroupsPage } from "./pages/groups.js";
 import { createKeysPage } from "./pages/keys.js";
 import { createOverviewPage } from "./pages/overview.js";
@@ -15,12 +16,13 @@ import { toast } from "./dom.js";
 const PAGES = {
   overview: createOverviewPage,
   sessions: createSessionsPage,
-  chat: createChatPage,
+  chats: createChatsPage,
   groups: createGroupsPage,
   webhooks: createWebhooksPage,
   keys: createKeysPage,
+  audit: createAuditPage,
 };
-const ADMIN_PAGES = new Set(["keys"]);
+const ADMIN_PAGES = new Set(["keys", "audit"]);
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
 
 const $ = (id) => document.getElementById(id);
@@ -82,7 +84,10 @@ function start(principal) {
     onState: (state, detail) => {
       if (state === "unauthorized") recheck();
       if (state === "open" || state === "reconnecting") store.setLive(state === "open");
-      if (state === "open" && detail.reconnect && !detail.resumed) store.refresh().catch(() => {});
+      if (state === "open" && detail.reconnect && !detail.resumed) {
+        store.refresh().catch(() => {});
+        pages.forEach((page) => page.resync && page.resync()); // what they show may have missed events
+      }
       const label = { open: "live", connecting: "connecting…", reconnecting: "reconnecting…" }[state];
       if (label) {
         $("live-state").dataset.state = state;
@@ -132,7 +137,8 @@ async function recheck() {
 
 function route() {
   if (!app) return;
-  let name = location.hash.replace(/^#\/?/, "") || "overview";
+  // `#/<page>` or `#/<page>/<what it shows>` (the Chats page keeps its open chat there)
+  let name = location.hash.replace(/^#\/?/, "").split("/")[0] || "overview";
   if (!app.pages.has(name)) name = "overview";
   if (app.current === name) return;
   const previous = app.current && app.pages.get(app.current);

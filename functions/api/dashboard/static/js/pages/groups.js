@@ -3,7 +3,7 @@
 
 import { api, request, seg } from "../api.js";
 import { busy, field, h, replace, table, toast } from "../dom.js";
-import { normaliseChatId } from "./chat.js";
+import { normaliseChatId } from "../chats/model.js";
 
 /** "15550002222, +1 555 000 3333" -> ["15550002222@c.us", "15550003333@c.us"]. */
 function people(text) {

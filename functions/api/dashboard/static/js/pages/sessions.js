@@ -4,6 +4,7 @@
 
 import { api, seg } from "../api.js";
 import { busy, confirmAction, field, h, replace, toast } from "../dom.js";
+import { settingsPanel } from "./session_settings.js";
 
 // Statuses in which a session's process is running (a runner holds it).
 const RUNNING = new Set(["initializing", "qr_ready", "authenticating", "ready", "disconnected"]);
@@ -52,6 +53,22 @@ function detail(label, value, name) {
   return [h("dt", {}, label), h("dd", { dataset: { field: name } }, value)];
 }
 
+/** Put the session's raw QR string (what the sandbox's `/phones/{n}/link` takes) on the clipboard. */
+async function copyRawQr(id, button) {
+  await busy(button, async () => {
+    const answer = await api.get(`/api/sessions/${seg(id)}/qr?format=raw`);
+    try {
+      await navigator.clipboard.writeText(answer.raw);
+      toast("Raw QR copied to the clipboard");
+    } catch {
+      // No clipboard here (plain http on another host): show it, selected, to copy by hand.
+      const box = h("input", { class: "mono", readonly: true, value: answer.raw, "aria-label": "Raw QR" });
+      button.after(box);
+      box.select();
+    }
+  });
+}
+
 /** One session's card; `update(session, qr)` refreshes it without replacing its inputs. */
 function sessionCard(ctx, session) {
   const id = session.id;
@@ -84,6 +101,12 @@ function sessionCard(ctx, session) {
       replace(codeOut, "Enter this code on the phone: ", h("strong", {}, pairingCode(answer.pairingCode)));
     });
   });
+  // The sandbox has no phone camera to scan with: its control API links a phone from the raw QR string.
+  const copyRaw =
+    ctx.canOperate && ctx.principal.engineType === "sandbox"
+      ? h("button", { type: "button", class: "btn btn-quiet" }, "Copy raw QR")
+      : null;
+  if (copyRaw) copyRaw.addEventListener("click", () => copyRawQr(id, copyRaw));
   const qrBox = h(
     "div",
     { class: "qr-box", hidden: true },
@@ -94,6 +117,7 @@ function sessionCard(ctx, session) {
       { class: "muted small", dataset: { field: "qr-missing" }, hidden: true },
       "Waiting for the QR code…",
     ),
+    copyRaw,
     ctx.canOperate ? pairForm : null,
   );
   const actions = h("div", { class: "row actions" });
@@ -105,6 +129,7 @@ function sessionCard(ctx, session) {
     details,
     qrBox,
     ctx.canOperate ? actions : null,
+    settingsPanel(ctx, id),
   );
 
   async function run(command, button) {

@@ -6,6 +6,47 @@ import { ago, busy, confirmAction, field, h, replace, table, toast } from "../do
 import { EVENT_NAMES, WILDCARD } from "../events.js";
 
 const MAX_TESTS_SHOWN = 5;
+const DELIVERY_LOG_SHOWN = 20;
+
+const orDash = (value, render = String) => (value === null || value === undefined ? "—" : render(value));
+
+/** Attempts (`{attempt, at, statusCode, latencyMs, error}`, with `event` when `withEvent`) as a table. */
+function attemptsTable(caption, attempts, withEvent = false) {
+  return table(
+    caption,
+    [...(withEvent ? ["Event"] : []), "#", "At", "Status", "Latency", "Error"],
+    attempts.map((a) => [
+      ...(withEvent ? [a.event] : []),
+      String(a.attempt),
+      new Date(a.at).toLocaleString(),
+      orDash(a.statusCode),
+      orDash(a.latencyMs, (ms) => `${Math.round(ms)} ms`),
+      a.error || "",
+    ]),
+  );
+}
+
+/** A webhook's delivery log: its last attempts (deliveries and tests), loaded each time it is opened. */
+function deliveryLog(path, url) {
+  const body = h("div", {});
+  const el = h("details", { class: "delivery-log" }, h("summary", {}, "Delivery log"), body);
+  el.addEventListener("toggle", async () => {
+    if (!el.open) return;
+    replace(body, h("p", { class: "muted small" }, "Loading…"));
+    try {
+      const attempts = await api.get(`${path}/deliveries?limit=${DELIVERY_LOG_SHOWN}`);
+      replace(
+        body,
+        attempts.length
+          ? attemptsTable(`Last delivery attempts to ${url}`, attempts, true)
+          : h("p", { class: "muted small" }, "No delivery attempted yet."),
+      );
+    } catch (error) {
+      replace(body, h("p", { class: "alert alert-error" }, error.describe ? error.describe() : String(error)));
+    }
+  });
+  return el;
+}
 
 /** Checkboxes for the subscribed events; `value()` is the chosen names (the wildcard alone if ticked). */
 function eventsPicker(prefix, selected) {
@@ -225,6 +266,7 @@ function hookCard(ctx, hook, tests, reload) {
         h("dd", {}, ago(hook.lastTriggeredAt)),
       ),
       testsList.children.length ? [h("h3", {}, "Recent tests"), testsList] : null,
+      ctx.canOperate ? deliveryLog(path, hook.url) : null,
       ctx.canOperate ? h("div", { class: "row actions" }, test, edit, toggle, remove) : null,
     );
   }
@@ -257,20 +299,7 @@ function deadLetters(ctx) {
   async function attempts(row, holder, button) {
     await busy(button, async () => {
       const delivery = await api.get(`/api/webhooks/deliveries/${seg(row.deliveryId || row.id)}`);
-      replace(
-        holder,
-        table(
-          `Attempts of delivery ${delivery.id}`,
-          ["#", "At", "Status", "Latency", "Error"],
-          delivery.attemptLog.map((a) => [
-            String(a.attempt),
-            new Date(a.at).toLocaleString(),
-            a.statusCode === null ? "—" : String(a.statusCode),
-            a.latencyMs === null ? "—" : `${Math.round(a.latencyMs)} ms`,
-            a.error || "",
-          ]),
-        ),
-      );
+      replace(holder, attemptsTable(`Attempts of delivery ${delivery.id}`, delivery.attemptLog));
     });
   }
   async function load() {
