@@ -353,6 +353,7 @@ def _markdown(result: dict[str, Any]) -> str:
             f"{result['latency_p50_ms']} ms / {result['latency_p99_ms']} ms",
         ),
         ("every request and event delivered exactly once", f"yes ({result['events_per_slice']} per slice)"),
+        ("target", "met" if result["pass"] else "**missed**"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     head = (
