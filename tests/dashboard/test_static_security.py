@@ -9,6 +9,7 @@ import tomllib
 from fnmatch import fnmatch
 from html.parser import HTMLParser
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from functions.api.dashboard import STATIC_DIR
@@ -129,3 +130,14 @@ def test_every_static_file_is_package_data_so_the_wheel_ships_it() -> None:
     files = [path for path in STATIC_DIR.rglob("*") if path.is_file() and "__pycache__" not in path.parts]
     assert {"index.html", "dashboard.css", "main.js", "sse.js"} <= {path.name for path in files}
     assert [path.name for path in files if not any(fnmatch(path.name, p) for p in patterns)] == []
+
+
+def test_the_login_hint_names_the_real_key_file_only_to_this_machine(client: FlaskClient, app: Flask) -> None:
+    key_file = str(app.extensions["openwa"].settings.api_key_file.resolve())
+    local = client.get("/").get_data(as_text=True)
+    assert f"<code data-key-file>{key_file}</code>" in local
+    assert "<!--key-file-->" not in local
+    # A browser elsewhere (tested by refusal: the address is only what the server sees, nothing connects).
+    remote = client.get("/", environ_base={"REMOTE_ADDR": "198.51.100.7"}).get_data(as_text=True)
+    assert key_file not in remote
+    assert "<code>data/.api-key</code>" in remote

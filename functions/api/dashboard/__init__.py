@@ -10,9 +10,14 @@ elsewhere. The API's own responses keep the app-wide headers.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from html import escape
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, send_from_directory
+
+from functions.api.client_ip import client_ip
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -53,11 +58,28 @@ def _secure(response: Response) -> Response:
     return response
 
 
+_KEY_FILE_HINT = re.compile(r"<!--key-file-->.*?<!--/key-file-->", re.DOTALL)
+
+
 @dashboard.get("/")
 @dashboard.get("/dashboard")
 @dashboard.get("/dashboard/")
 def page() -> Response:
-    return send_from_directory(STATIC_DIR, "index.html")
+    """The page. To a browser on this machine, the login hint names the admin key's real file (it may
+    read it anyway); anyone else gets the general wording, so no path leaks off the machine."""
+    html = (STATIC_DIR / "index.html").read_text()
+    wired = current_app.extensions["openwa"]
+    if _on_this_machine(client_ip(tuple(wired.settings.trusted_proxies))):
+        path = escape(str(wired.settings.api_key_file.resolve()))
+        html = _KEY_FILE_HINT.sub(lambda _: f"<code data-key-file>{path}</code>", html, count=1)
+    return Response(html, mimetype="text/html")
+
+
+def _on_this_machine(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 @dashboard.get("/dashboard/static/<path:filename>")
