@@ -141,3 +141,6 @@ def test_the_login_hint_names_the_real_key_file_only_to_this_machine(client: Fla
     remote = client.get("/", environ_base={"REMOTE_ADDR": "198.51.100.7"}).get_data(as_text=True)
     assert key_file not in remote
     assert "<code>data/.api-key</code>" in remote
+    # Through a reverse proxy on this machine: the peer is loopback, the browser is not.
+    proxied = client.get("/", headers={"X-Forwarded-For": "198.51.100.7"}).get_data(as_text=True)
+    assert key_file not in proxied

@@ -15,7 +15,7 @@ import re
 from html import escape
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, request, send_from_directory
 
 from functions.api.client_ip import client_ip
 
@@ -59,6 +59,7 @@ def _secure(response: Response) -> Response:
 
 
 _KEY_FILE_HINT = re.compile(r"<!--key-file-->.*?<!--/key-file-->", re.DOTALL)
+_FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 
 @dashboard.get("/")
@@ -69,7 +70,10 @@ def page() -> Response:
     read it anyway); anyone else gets the general wording, so no path leaks off the machine."""
     html = (STATIC_DIR / "index.html").read_text()
     wired = current_app.extensions["openwa"]
-    if _on_this_machine(client_ip(tuple(wired.settings.trusted_proxies))):
+    # A reverse proxy on this machine connects from loopback too: a request that came through one (it says
+    # so in its forwarding headers) is treated as from elsewhere, trusted proxies or not.
+    proxied = any(request.headers.get(name) for name in _FORWARDING_HEADERS)
+    if not proxied and _on_this_machine(client_ip(tuple(wired.settings.trusted_proxies))):
         path = escape(str(wired.settings.api_key_file.resolve()))
         html = _KEY_FILE_HINT.sub(lambda _: f"<code data-key-file>{path}</code>", html, count=1)
     return Response(html, mimetype="text/html")
