@@ -41,6 +41,7 @@ from bench.harness import (
     Target,
     build_request,
     closed_loop,
+    conclude,
     machine_info,
     open_loop,
     pair_ratios,
@@ -293,25 +294,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        result = run(args)
-    except BenchError as exc:
-        print(f"bench.api_sessions: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2))
-    if not result["pass"]["valid"]:
-        print("bench.api_sessions: requests failed, the run is not a valid measurement", file=sys.stderr)
-        return 2
-    if args.record:
+
+    def record(result: dict[str, Any]) -> None:
         flags = " --self-check" if args.self_check else ""
         command = f".venv/bin/python -m bench.api_sessions --record{flags}"
         if args.self_check:
             record_section("api_sessions_selfcheck", SELF_CHECK_TITLE, markdown(result, command))
         else:
             record_section("api_sessions", TITLE, markdown(result, command))
-    if args.strict and not (result["pass"]["p99"] and result["pass"]["throughput_ratio"]):
-        return 1
-    return 0
+
+    return conclude(
+        "api_sessions",
+        args,
+        run,
+        record=record,
+        targets_met=lambda result: bool(result["pass"]["p99"] and result["pass"]["throughput_ratio"]),
+        valid=lambda result: bool(result["pass"]["valid"]),
+    )
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ Every non-2xx answer, timeout or broken connection is an error; a run with error
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import math
 import os
 import platform
@@ -27,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -608,6 +610,37 @@ _INTRO = """# Benchmarks
 
 Figures are recorded by the benchmarks themselves (`--record`); see the section of each benchmark.
 """
+
+
+Result = dict[str, Any]
+
+
+def conclude(
+    name: str,
+    args: argparse.Namespace,
+    run: Callable[[argparse.Namespace], Result],
+    *,
+    record: Callable[[Result], None],
+    targets_met: Callable[[Result], bool],
+    valid: Callable[[Result], bool] = lambda result: True,
+    invalid: str = "requests failed, the run is not a valid measurement",
+    missed_exit: int = 1,
+) -> int:
+    """How a benchmark's `main` ends: run it and print the result as JSON. Exit 2 when the run raised
+    BenchError or is not `valid` (saying `invalid`), recording nothing; with `--record`, `record` it; with
+    `--strict` and a target missed, exit `missed_exit`; else 0."""
+    try:
+        result = run(args)
+    except BenchError as exc:
+        print(f"bench.{name}: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    if not valid(result):
+        print(f"bench.{name}: {invalid}", file=sys.stderr)
+        return 2
+    if args.record:
+        record(result)
+    return missed_exit if args.strict and not targets_met(result) else 0
 
 
 def record_section(key: str, title: str, body: str, path: Path = BENCHMARKS_MD) -> None:

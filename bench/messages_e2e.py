@@ -26,7 +26,6 @@ outbound target is missed.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
@@ -37,7 +36,15 @@ from typing import Any
 
 import httpx
 
-from bench.harness import BenchError, GunicornSettings, machine_info, percentile, record_section, scratch_dir
+from bench.harness import (
+    BenchError,
+    GunicornSettings,
+    conclude,
+    machine_info,
+    percentile,
+    record_section,
+    scratch_dir,
+)
 from bench.live_stack import LiveStack
 from functions.cli.embedded import UP_RUNNER_NICE
 from runner.sandbox.feed import PhoneFeed
@@ -381,18 +388,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        result = run(args)
-    except BenchError as exc:
-        print(f"bench.messages_e2e: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2))
-    if args.record:
-        record_section(KEY, TITLE, markdown(result))
-    if args.strict and not result["pass"]["outbound_p99"]:
-        return 1
-    return 0
+    return conclude(
+        "messages_e2e",
+        parse_args(argv),
+        run,
+        record=lambda result: record_section(KEY, TITLE, markdown(result)),
+        targets_met=lambda result: bool(result["pass"]["outbound_p99"]),
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ this benchmark's section of BENCHMARKS.md. Exit status: 0 for a valid run, 2 whe
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
@@ -33,11 +32,11 @@ from typing import Any
 import orjson
 
 from bench.harness import (
-    BenchError,
     GunicornSettings,
     Target,
     build_request,
     closed_loop,
+    conclude,
     machine_info,
     open_loop,
     pair_ratios,
@@ -229,21 +228,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        result = run(args)
-    except BenchError as exc:
-        print(f"bench.messages_send: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2))
-    if not result["pass"]["valid"]:
-        print("bench.messages_send: requests failed, the run is not a valid measurement", file=sys.stderr)
-        return 2
-    if args.record:
-        record_section(KEY, TITLE, markdown(result))
-    if args.strict and not (result["pass"]["p99"] and result["pass"]["throughput_ratio"]):
-        return 1
-    return 0
+    return conclude(
+        "messages_send",
+        parse_args(argv),
+        run,
+        record=lambda result: record_section(KEY, TITLE, markdown(result)),
+        targets_met=lambda result: bool(result["pass"]["p99"] and result["pass"]["throughput_ratio"]),
+        valid=lambda result: bool(result["pass"]["valid"]),
+    )
 
 
 if __name__ == "__main__":

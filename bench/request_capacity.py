@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import socket
 import statistics
@@ -43,6 +42,7 @@ from bench.harness import (
     GunicornSettings,
     Target,
     build_request,
+    conclude,
     machine_info,
     open_loop,
     record_section,
@@ -367,21 +367,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        result = run(args)
-    except BenchError as exc:
-        print(f"bench.request_capacity: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2))
-    if not result["pass"]["valid"]:
-        print("bench.request_capacity: a request failed or the pressure was not held", file=sys.stderr)
-        return 2
-    if args.record:
-        record_section(KEY, TITLE, markdown(result))
-    if args.strict and not (result["pass"]["health_p99"] and result["pass"]["send_p99_ratio"]):
-        return 1
-    return 0
+    return conclude(
+        "request_capacity",
+        parse_args(argv),
+        run,
+        record=lambda result: record_section(KEY, TITLE, markdown(result)),
+        targets_met=lambda result: bool(result["pass"]["health_p99"] and result["pass"]["send_p99_ratio"]),
+        valid=lambda result: bool(result["pass"]["valid"]),
+        invalid="a request failed or the pressure was not held",
+    )
 
 
 if __name__ == "__main__":

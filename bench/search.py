@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import random
 import secrets
@@ -41,6 +40,7 @@ from bench.harness import (
     Gunicorn,
     GunicornSettings,
     RedisServer,
+    conclude,
     machine_info,
     percentile,
     record_section,
@@ -322,18 +322,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        result = run(args)
-    except BenchError as exc:
-        print(f"bench.search: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2))
-    if args.record:
-        record_section(KEY, TITLE, markdown(result))
-    if args.strict and not (result["pass"]["p99"] and result["pass"]["index_memory"]):
-        return 2
-    return 0
+    return conclude(
+        "search",
+        parse_args(argv),
+        run,
+        record=lambda result: record_section(KEY, TITLE, markdown(result)),
+        targets_met=lambda result: bool(result["pass"]["p99"] and result["pass"]["index_memory"]),
+        missed_exit=2,  # as documented above
+    )
 
 
 if __name__ == "__main__":
